@@ -1,0 +1,27 @@
+"""Build hook: a wheel without the generated stubs is useless, so refuse to build one.
+
+The stubs are gitignored and produced by ``kubelab-protos generate`` (``nox -s protos``),
+which needs Go and the module cache; a wheel build only packages what is there.
+Editable installs (``uv sync``) are unaffected: they are made before any generation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class StubsPresentHook(BuildHookInterface):  # type: ignore[type-arg]
+    PLUGIN_NAME = "custom"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if self.target_name != "wheel" or version == "editable":
+            return
+        stamp = Path(self.root) / "kubelab_protos" / "gen" / ".stamp.json"
+        if not stamp.is_file():
+            raise RuntimeError(
+                f"kubelab-protos: {stamp.parent} holds no generated stubs; "
+                "run `kubelab-protos generate` (or `nox -s protos`) before building a wheel"
+            )

@@ -1,0 +1,26 @@
+"""kube-dev-lab: Python gRPC stubs for CRI, CSI and the kubelet plugin APIs.
+
+The stubs are generated (never committed) from the .proto files of the Go modules
+pinned in ``cluster/versions.toml``: ``kubelab-protos generate`` or ``nox -s protos``.
+Then, e.g.::
+
+    from kubelab_protos.gen.cri.v1 import api_pb2, api_pb2_grpc
+
+Importing this package is cheap: it loads no stub and needs neither Go nor protoc.
+"""
+
+from __future__ import annotations
+
+from kubelab_protos.stubs import (
+    StubsMissingError,
+    bind_gen_root,
+    gen_root,
+    install_import_hint,
+    require_gen,
+    services,
+    stub_modules,
+)
+
+__all__ = ["StubsMissingError", "bind_gen_root", "gen_root", "require_gen", "services", "stub_modules"]
+
+install_import_hint()
