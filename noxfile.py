@@ -2,6 +2,9 @@
 
 Run with `uv run nox -l` to list them. Every session shares the project's one
 environment (.venv, from uv.lock), so a repeated session installs nothing.
+Lab sessions take pytest arguments after `--`, plus `--impl PATH` (run the
+checkpoints against a student's implementation) and `--kubeconfig PATH` (use an
+existing cluster instead of creating the kind cluster).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_missing_interpreters = True
 
 UNIT_TEST_DIRS = ["cluster/tests", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/tests"))]
+LABS = load_labs(ROOT)
 
 
 def sync(session: nox.Session) -> None:
@@ -46,6 +50,36 @@ def protos(session: nox.Session) -> None:
 
 
 @nox.session
+def host(session: nox.Session) -> None:
+    """Check the host and set up the Docker engine (and the capability wrapper where needed)."""
+    sync(session)
+    run(session, "kubelab-host", "setup")
+
+
+@nox.session
+def images(session: nox.Session) -> None:
+    """Build the kind node image with every control-plane image preloaded (no registry)."""
+    sync(session)
+    run(session, "kubelab-images", "node")
+
+
+@nox.session
+def cluster(session: nox.Session) -> None:
+    """Create the kind cluster of cluster/kind.yaml, or reuse a healthy one; prints the kubeconfig."""
+    sync(session)
+    run(session, "kubelab-host", "setup")
+    run(session, "kubelab-toolchain", "build")
+    run(session, "kubelab-cluster", "up")
+
+
+@nox.session(name="cluster-down")
+def cluster_down(session: nox.Session) -> None:
+    """Delete the kind cluster."""
+    sync(session)
+    run(session, "kubelab-cluster", "down")
+
+
+@nox.session
 def tests(session: nox.Session) -> None:
     """Unit and integration tests of every package; no cluster needed."""
     sync(session)
@@ -59,22 +93,40 @@ def lint(session: nox.Session) -> None:
     sync(session)
     run(session, "ruff", "check", ".")
     run(session, "ruff", "format", "--check", ".")
-    run(session, "mypy", "cluster/kubelab_cluster", *[str(p) for p in ROOT.glob("components/*/kubelab_*")])
+    run(session, "mypy", "cluster/kubelab_cluster", *[str(p) for p in sorted(ROOT.glob("components/*/kubelab_*"))])
 
 
-PREPARE = {"toolchain": toolchain, "protos": protos}
+PREPARE = {"toolchain": toolchain, "protos": protos, "cluster": cluster}
 
 
-def _lab_session(name: str, title: str, chapter: int, prepare: list[str], checkpoint_dir: str) -> None:
+def run_lab(session: nox.Session, name: str) -> None:
+    lab = next(lab for lab in LABS if lab.name == name)
+    external = "--kubeconfig" in " ".join(session.posargs)
+    for step in lab.prepare:
+        if step == "cluster" and external:
+            continue
+        PREPARE[step](session)
+    run(session, "pytest", str(lab.checkpoint_dir.relative_to(ROOT)), *session.posargs)
+
+
+def _lab_session(name: str, title: str, chapter: int) -> None:
     def lab(session: nox.Session) -> None:
         sync(session)
-        for step in prepare:
-            PREPARE[step](session)
-        run(session, "pytest", checkpoint_dir, *session.posargs)
+        run_lab(session, name)
 
-    lab.__doc__ = f"Chapter {chapter} lab: {title}. Runs its checkpoints (pass pytest args after --)."
+    where = f"Chapter {chapter} lab" if chapter else "Platform lab"
+    lab.__doc__ = f"{where}: {title}. Runs its checkpoints (pytest args, --impl, --kubeconfig after --)."
     nox.session(name=f"lab-{name}")(lab)
 
 
-for _lab in load_labs(ROOT):
-    _lab_session(_lab.name, _lab.title, _lab.chapter, _lab.prepare, str(_lab.checkpoint_dir.relative_to(ROOT)))
+for _lab in LABS:
+    _lab_session(_lab.name, _lab.title, _lab.chapter)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """Every lab's checkpoints, in chapter order, on one cluster."""
+    sync(session)
+    for lab in LABS:
+        session.log(f"lab {lab.name} (chapter {lab.chapter})")
+        run_lab(session, lab.name)

@@ -18,7 +18,7 @@ class Lab(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    chapter: int = Field(ge=1, le=9)
+    chapter: int = Field(ge=0, le=9, description="book chapter; 0 for platform labs (smoke)")
     title: str
     sections: list[str]
     status: str = Field(pattern=r"^(done|in progress|planned)$")

@@ -1,0 +1,124 @@
+"""The lab image: Debian's python3 (3.11, like the project) with every workspace
+package and its locked dependencies, for in-cluster components (DaemonSets,
+controllers, webhooks) and the checkpoints' test pods.
+
+The packages are installed on the host by uv into a plain folder for the image's
+platform (``uv pip install --target --python-platform``) from ``uv.lock``, then
+copied in: the image build itself needs no network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from kubelab_cluster.cache import content_key
+from kubelab_cluster.images import docker
+from kubelab_cluster.images.debian import build_rootfs
+from kubelab_cluster.images.errors import ImageError
+from kubelab_cluster.images.rootfs_specs import SLIM
+from kubelab_cluster.pins import repo_root
+from kubelab_cluster.progress import step
+
+SCHEMA = 1
+REPO = "kubelab/lab"
+SITE = "/opt/kubelab/site-packages"
+PLATFORM = "x86_64-manylinux_2_36"  # bookworm's glibc
+
+DOCKERFILE = f"""\
+FROM {{base}}
+COPY site-packages/ {SITE}/
+ENV PYTHONPATH={SITE} PATH={SITE}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \\
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+LABEL dev.kubelab.key={{key}}
+"""
+
+
+def _inputs() -> list[Path]:
+    root = repo_root()
+    files = [root / "uv.lock"]
+    for pkg in ("cluster", *sorted(str(p.relative_to(root)) for p in root.glob("components/*"))):
+        files += sorted(
+            p
+            for p in (root / pkg).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and "tests" not in p.relative_to(root / pkg).parts
+        )
+    return files
+
+
+def lab_key() -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in _inputs():
+        h.update(str(f.relative_to(repo_root())).encode())
+        h.update(f.read_bytes())
+    return content_key(SCHEMA, SLIM.key, h.hexdigest(), DOCKERFILE, PLATFORM)
+
+
+def _uv(*args: str, cwd: Path) -> str:
+    cmd = ["uv", *args]
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ImageError(
+            REPO, f"`uv {args[0]}` failed", "check uv.lock (`uv lock`) and PyPI access", cmd, proc.stdout + proc.stderr
+        )
+    return proc.stdout
+
+
+def build_lab_image() -> str:
+    key = lab_key()
+    ref = f"{REPO}:{key}"
+    if docker.image_exists(ref):
+        return ref
+    root = repo_root()
+    base = f"kubelab/slim-rootfs:{SLIM.key}"
+    if not docker.image_exists(base):
+        with step("slim root filesystem"):
+            docker.import_tar(base, build_rootfs(SLIM))
+    with tempfile.TemporaryDirectory(prefix="kubelab-lab-") as tmp:
+        ctx = Path(tmp)
+        with step("lab image: workspace wheels and locked dependencies"):
+            subprocess.run(
+                ["uv", "run", "--frozen", "--no-sync", "kubelab-protos", "generate"],
+                cwd=root,
+                check=True,
+                capture_output=True,
+            )
+            _uv("build", "--all-packages", "--wheel", "-o", str(ctx / "wheels"), cwd=root)
+            reqs = ctx / "requirements.txt"
+            _uv(
+                "export",
+                "--frozen",
+                "--no-dev",
+                "--all-packages",
+                "--no-emit-workspace",
+                "--no-hashes",
+                "-o",
+                str(reqs),
+                cwd=root,
+            )
+            wheels = sorted(str(p) for p in (ctx / "wheels").glob("*.whl"))
+            _uv(
+                "pip",
+                "install",
+                "--quiet",
+                "--no-deps",
+                "--target",
+                str(ctx / "site-packages"),
+                "--python-version",
+                "3.11",
+                "--python-platform",
+                PLATFORM,
+                "-r",
+                str(reqs),
+                *wheels,
+                cwd=root,
+            )
+            shutil.rmtree(ctx / "wheels")
+        with step("lab image: docker build"):
+            (ctx / "Dockerfile").write_text(DOCKERFILE.format(base=base, key=key))
+            docker.build(ref, ctx)
+    return ref

@@ -1,0 +1,1 @@
+"""The one kind cluster: create or reuse, the default pod network, health, delete."""

@@ -1,0 +1,170 @@
+"""Create, reuse, check and delete the kind cluster described by ``cluster/kind.yaml``.
+
+A cluster is reused only when it is healthy and runs the current node image; a
+broken or stale one (an interrupted run, a changed pin) is deleted and recreated,
+never silently reused.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from kubelab_cluster.cache import cache_root
+from kubelab_cluster.images.node import build_node_image
+from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_cluster.kind.network import install_default_network
+from kubelab_cluster.pins import Pins, repo_root
+from kubelab_cluster.progress import console, step
+from kubelab_cluster.toolchain.artifacts import BY_NAME
+from kubelab_cluster.toolchain.build import build
+
+
+def kind_config() -> Path:
+    return repo_root() / "cluster" / "kind.yaml"
+
+
+def cluster_name() -> str:
+    name: str = yaml.safe_load(kind_config().read_text())["name"]
+    return name
+
+
+def pod_subnet() -> str:
+    subnet: str = yaml.safe_load(kind_config().read_text())["networking"]["podSubnet"]
+    return subnet
+
+
+def kubeconfig_path(name: str | None = None) -> Path:
+    return cache_root() / "clusters" / f"{name or cluster_name()}.kubeconfig"
+
+
+@dataclass
+class Health:
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Cluster:
+    name: str
+    kind: Path
+    kubectl: Kubectl
+
+    @classmethod
+    def for_pins(cls, pins: Pins) -> Cluster:
+        kind = build(BY_NAME["kind"], pins).binaries["kind"]
+        kubectl = build(BY_NAME["kubectl"], pins).binaries["kubectl"]
+        name = cluster_name()
+        return cls(name, kind, Kubectl(kubectl, kubeconfig_path(name)))
+
+    def _kind(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([str(self.kind), *args], capture_output=True, text=True, check=False)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"kind {' '.join(args)} failed: {proc.stderr.strip()}")
+        return proc
+
+    def exists(self) -> bool:
+        return self.name in self._kind("get", "clusters").stdout.split()
+
+    def node_containers(self) -> list[str]:
+        return self._kind("get", "nodes", "--name", self.name).stdout.split()
+
+    def health(self, image: str | None = None) -> Health:
+        h = Health()
+        containers = self.node_containers()
+        expected = len(yaml.safe_load(kind_config().read_text())["nodes"])
+        if len(containers) != expected:
+            h.problems.append(f"{len(containers)} node containers, the config has {expected}")
+        for c in containers:
+            fmt = "{{.State.Running}} {{.Config.Image}}"
+            out = subprocess.run(["docker", "inspect", "-f", fmt, c], capture_output=True, text=True, check=False)
+            running, _, img = out.stdout.strip().partition(" ")
+            if running != "true":
+                h.problems.append(f"node container {c} is not running")
+            elif image and img != image:
+                h.problems.append(f"node {c} runs {img}, not the current {image}")
+        if h.problems:
+            return h
+        try:
+            self._kind("export", "kubeconfig", "--name", self.name, "--kubeconfig", str(self.kubectl.kubeconfig))
+            nodes = self.kubectl.json("get", "nodes")["items"]
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            h.problems.append(f"API server not answering: {exc}")
+            return h
+        for node in nodes:
+            ready = next((c["status"] for c in node["status"].get("conditions", []) if c["type"] == "Ready"), "?")
+            if ready != "True":
+                h.problems.append(f"node {node['metadata']['name']} is not Ready")
+        return h
+
+    def delete(self) -> None:
+        self._kind("delete", "cluster", "--name", self.name, "--kubeconfig", str(self.kubectl.kubeconfig))
+
+    def create(self, image: str, wait_s: float = 300) -> None:
+        self.kubectl.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(self.kind),
+            "create",
+            "cluster",
+            "--name",
+            self.name,
+            "--image",
+            image,
+            "--config",
+            str(kind_config()),
+            "--kubeconfig",
+            str(self.kubectl.kubeconfig),
+            "--retain",
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            logs = self._collect_failure_hint()
+            raise RuntimeError(f"kind create cluster failed:\n{proc.stdout}{proc.stderr}\n{logs}")
+        install_default_network(self.kubectl, pod_subnet())
+        self.wait_ready(wait_s)
+
+    def _collect_failure_hint(self) -> str:
+        hints = []
+        for c in self.node_containers():
+            out = subprocess.run(["docker", "logs", "--tail", "30", c], capture_output=True, text=True, check=False)
+            hints.append(f"--- last lines of {c}'s console:\n{out.stdout}{out.stderr}")
+        return "\n".join(hints)
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        self.kubectl.run(
+            "wait", "--for=condition=Ready", "nodes", "--all", f"--timeout={int(timeout_s)}s", timeout=timeout_s + 10
+        )
+        left = max(10, int(deadline - time.monotonic()))
+        self.kubectl.run(
+            "-n", "kube-system", "rollout", "status", "deployment/coredns", f"--timeout={left}s", timeout=left + 10
+        )
+
+
+def ensure_cluster(pins: Pins) -> Cluster:
+    """Create the cluster, or reuse a healthy one on the current node image."""
+    with step("node image") as s:
+        image = build_node_image(pins)
+        s.note = image
+    cluster = Cluster.for_pins(pins)
+    if shutil.which("docker") is None:
+        raise RuntimeError("docker is not installed: run `uv run kubelab-host setup`")
+    if cluster.exists():
+        health = cluster.health(image)
+        if health.ok:
+            console.print(f"cluster {cluster.name}: healthy, reused")
+            return cluster
+        console.print(f"cluster {cluster.name}: recreating, because: " + "; ".join(health.problems))
+        with step(f"delete cluster {cluster.name}"):
+            cluster.delete()
+    with step(f"create cluster {cluster.name}"):
+        cluster.create(image)
+    return cluster

@@ -1,0 +1,25 @@
+"""kubectl from the toolchain, pointed at a kubeconfig."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    binary: Path
+    kubeconfig: Path
+
+    def run(self, *args: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> str:
+        cmd = [str(self.binary), "--kubeconfig", str(self.kubeconfig), *args]
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc.stdout
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "-o", "json"))

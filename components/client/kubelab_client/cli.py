@@ -1,0 +1,144 @@
+"""``kubelab-client``: ``watch`` prints a collection's events through the informer;
+``fake-apiserver`` serves a fake ConfigMap API (with optional churn) to try it without a cluster."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import signal
+import threading
+import time
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from kubelab_client.config import add_connection_flags, api_from_flags
+from kubelab_client.informer import HandlerFuncs, SharedInformer
+from kubelab_client.keys import DeletedFinalStateUnknown, meta_namespace_key
+from kubelab_client.listwatch import ListWatch
+from kubelab_client.objects import resource_version
+from kubelab_client.testing.fake_apiserver import FakeApiServer
+
+console = Console(highlight=False)
+STYLE = {"ADD": "green", "UPDATE": "yellow", "RESYNC": "dim", "DELETE": "red"}
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    api = api_from_flags(args)
+    resource = api.discover(args.resource)
+    informer = SharedInformer(
+        ListWatch(
+            api, resource, namespace=args.namespace, label_selector=args.selector, field_selector=args.field_selector
+        ),
+        resync_period=args.resync,
+        name=f"watch-{resource.plural}",
+    )
+    stop = threading.Event()
+    count = 0
+    lock = threading.Lock()
+
+    def show(verb: str, obj: Any, detail: str = "") -> None:
+        nonlocal count
+        with lock:
+            count += 1
+            stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
+            tomb = (
+                " [dim](tombstone: deleted while not watching)[/dim]"
+                if isinstance(obj, DeletedFinalStateUnknown)
+                else ""
+            )
+            rv = resource_version(obj.obj or {}) if isinstance(obj, DeletedFinalStateUnknown) else resource_version(obj)
+            console.print(
+                f"{stamp} [{STYLE[verb]}]{verb:<6}[/] {meta_namespace_key(obj)} [dim]rv={rv}[/dim]{detail}{tomb}"
+            )
+            if args.max_events and count >= args.max_events:
+                stop.set()
+
+    def on_update(old: Any, new: Any) -> None:
+        same = resource_version(old) == resource_version(new)
+        show("RESYNC" if same else "UPDATE", new, "" if same else f" [dim](was {resource_version(old)})[/dim]")
+
+    informer.add_event_handler(
+        HandlerFuncs(add=lambda obj: show("ADD", obj), update=on_update, delete=lambda obj: show("DELETE", obj))
+    )
+    _stop_on_signals(stop)
+    console.print(f"[bold]watching {resource}[/bold] ({resource.kind}) at {api.host}", style="dim")
+    thread = informer.start(stop)
+    if informer.wait_for_cache_sync(args.sync_timeout):
+        rv = informer.last_sync_resource_version
+        console.print(f"[dim]-- cache synced: {len(informer.indexer)} objects at rv {rv} --[/dim]")
+    else:
+        console.print(f"[red]cache not synced after {args.sync_timeout} s; still trying[/red]")
+    stop.wait(args.timeout)
+    stop.set()
+    thread.join(10.0)
+    return 0
+
+
+def cmd_fake_apiserver(args: argparse.Namespace) -> int:
+    server = FakeApiServer(bookmark_interval=args.bookmark_interval).start()
+    rng = random.Random(args.seed)
+    for i in range(args.objects):
+        server.apply("default", f"cm-{i}", {"n": str(i)}, {"kubelab.dev/summarize": "true"} if i % 2 == 0 else {})
+    console.print(f"fake API server for configmaps at [bold]{server.url}[/bold] ({args.objects} objects)")
+    console.print(f"  try: kubelab-client watch configmaps --server {server.url}")
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    while not stop.wait(1.0 / args.churn if args.churn > 0 else None):
+        name = f"cm-{rng.randrange(max(1, args.objects * 2))}"
+        if rng.random() < 0.2 and f"default/{name}" in server.objects():
+            server.delete("default", name)
+        else:
+            server.apply("default", name, {"n": str(rng.random()), "at": str(time.time())})
+    server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kubelab-client", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log the reflector's retries")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    watch = sub.add_parser("watch", help="print a collection's events through a shared informer")
+    watch.add_argument("resource", help="configmaps, pods, deployments.apps, apps/v1/deployments…")
+    add_connection_flags(watch)
+    watch.add_argument("-n", "--namespace", help="only this namespace (default: all)")
+    watch.add_argument("-l", "--selector", help="label selector")
+    watch.add_argument("--field-selector")
+    watch.add_argument("--resync", type=float, default=0.0, help="resync period in seconds (0: none)")
+    watch.add_argument("--max-events", type=int, default=0, help="stop after this many events")
+    watch.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    watch.add_argument("--sync-timeout", type=float, default=30.0)
+    watch.set_defaults(func=cmd_watch)
+
+    fake = sub.add_parser("fake-apiserver", help="serve a fake configmaps API on 127.0.0.1 (no cluster)")
+    fake.add_argument("--objects", type=int, default=10)
+    fake.add_argument("--churn", type=float, default=1.0, help="random changes per second (0: none)")
+    fake.add_argument("--bookmark-interval", type=float, default=5.0)
+    fake.add_argument("--seed", type=int, default=None)
+    fake.set_defaults(func=cmd_fake_apiserver)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(show_path=False, console=Console(stderr=True))],
+    )
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""``kubelab-cni-daemon``: the long-lived half of the thick plugin.
+
+It imports pyroute2 and the command code once, then serves plugin calls forwarded by the
+``kubelab-cni`` shim on a unix socket, one thread per call. Calls for one container ID are
+serialized by the same per-container file lock the in-process path takes. The daemon must
+run in the network namespace the runtime runs plugins in (the node's); a shim from another
+namespace is refused and does the work itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import socketserver
+import sys
+import time
+from types import FrameType
+
+from kubelab_cni import wire
+from kubelab_cni.paths import socket_path
+
+log = logging.getLogger("kubelab-cni-daemon")
+
+
+def preload() -> None:
+    """Import everything a call needs, and open one netlink socket, so the first call is fast too."""
+    from kubelab_cni.commands import add, check, delete, gc, status, version  # noqa: F401
+    from kubelab_cni.netlink import host
+
+    with host() as ipr:
+        ipr.link_lookup(ifname="lo")
+
+
+def _own_netns() -> list[int]:
+    st = os.stat("/proc/self/ns/net")
+    return [st.st_dev, st.st_ino]
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: Server
+
+    def handle(self) -> None:
+        from kubelab_cni.commands import run
+
+        sock: socket.socket = self.request
+        started = time.perf_counter()
+        try:
+            raw_header, stdin = wire.recv_blobs(sock, 2)
+            header = json.loads(raw_header)
+        except (EOFError, ValueError, OSError) as exc:
+            log.warning("bad request: %s", exc)
+            return
+        env = {str(k): str(v) for k, v in (header.get("env") or {}).items()}
+        if header.get("netns") != self.server.netns:
+            wire.send_blobs(sock, json.dumps({"rc": None, "refused": "different network namespace"}).encode(), b"", b"")
+            return
+        outcome = run(env, stdin)
+        try:
+            wire.send_blobs(sock, json.dumps({"rc": outcome.rc}).encode(), outcome.stdout, outcome.stderr)
+        except OSError as exc:
+            log.warning("could not answer %s: %s", env.get("CNI_COMMAND"), exc)
+        log.info(
+            "%s %s %s rc=%d %.1f ms",
+            env.get("CNI_COMMAND"),
+            env.get("CNI_CONTAINERID", "-"),
+            env.get("CNI_IFNAME", "-"),
+            outcome.rc,
+            (time.perf_counter() - started) * 1000,
+        )
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, path: str) -> None:
+        self.netns = _own_netns()
+        self.path = path
+        _claim(path)
+        old = os.umask(0o077)
+        try:
+            super().__init__(path, _Handler)
+        finally:
+            os.umask(old)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _claim(path: str) -> None:
+    """Remove a stale socket; refuse if another daemon answers on it."""
+    os.makedirs(os.path.dirname(path) or ".", mode=0o755, exist_ok=True)
+    if not os.path.exists(path):
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+    except (ConnectionRefusedError, FileNotFoundError):
+        os.unlink(path)
+        return
+    finally:
+        probe.close()
+    raise SystemExit(f"kubelab-cni-daemon: another daemon is listening on {path}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kubelab-cni-daemon", description=__doc__)
+    parser.add_argument("--socket", default=socket_path(), help="unix socket path (default: %(default)s)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every call to stderr")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(message)s")
+    preload()
+    server = Server(args.socket)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"kubelab-cni-daemon: listening on {args.socket}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever(poll_interval=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
