@@ -1,0 +1,36 @@
+"""Checkpoint 2 (book 1.1/1.3): build a kubelet with your own version string.
+
+Upstream sets ``KUBE_GIT_VERSION`` before ``make WHAT=cmd/kubelet``; here it is
+``kubelab-toolchain build kubelet --git-version ...``. Only the link step reruns:
+every package is already in Go's build cache.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from kubelab_cluster.pins import Pins
+
+from .conftest import ToolchainCLI
+from .test_01_stamped_versions import parse_raw_version
+
+
+def test_custom_kubelet_version(pinned: Pins, toolchain_cli: ToolchainCLI) -> None:
+    custom = f"{pinned.kubernetes.version}-kubelab.1"
+    proc = toolchain_cli("build", "kubelet", "--git-version", custom, "--git-tree-state", "dirty")
+    assert proc.returncode == 0, proc.stderr
+    directory = Path(proc.stdout.strip().splitlines()[-1])
+    kubelet = directory / "kubelet"
+    out = subprocess.run([kubelet, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"Kubernetes {custom}"
+    raw = subprocess.run([kubelet, "--version=raw"], capture_output=True, text=True, check=True).stdout
+    fields = parse_raw_version(raw)
+    assert fields["GitVersion"] == custom
+    assert fields["GitTreeState"] == "dirty"
+
+    # The pinned kubelet is untouched: custom builds live beside it in the cache.
+    pinned_path = toolchain_cli("path", "kubelet").stdout.strip()
+    assert Path(pinned_path).parent != directory
+    stock = subprocess.run([pinned_path, "--version"], capture_output=True, text=True, check=True).stdout
+    assert stock.strip() == f"Kubernetes {pinned.kubernetes.version}"
