@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_cluster.host import runtime_wrapper
 from kubelab_cluster.host.capfix import CONFIG, PROCESS, find_spec, rewrite_file, strip_capabilities
 

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from kubelab_cluster.host import daemon_json
 from kubelab_cluster.host.daemon_json import DaemonJsonError, is_registered, merge_runtime, register
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_cluster.host import daemon_json, detect, docker_engine, provision, runtime_wrapper
 from kubelab_cluster.host.capabilities import parse_status
 from kubelab_cluster.host.detect import HostFacts

@@ -3,8 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kubelab_cluster.pins import load_pins, pin_file
 from pydantic import ValidationError
+
+from kubelab_cluster.pins import load_pins, pin_file
 
 
 def test_pin_file_loads_and_dotted_names_resolve() -> None:

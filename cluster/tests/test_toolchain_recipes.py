@@ -5,6 +5,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
+
 from kubelab_cluster.pins import load_pins, pin_file
 from kubelab_cluster.toolchain.artifacts import ARTIFACTS, BY_NAME, KUBERNETES, tools_of
 from kubelab_cluster.toolchain.build import Override, artifact_dir, artifact_key, go_build_args

@@ -60,3 +60,15 @@ def save(refs: Sequence[str], out: Path) -> None:
 
 def tag(src: str, dst: str) -> None:
     docker(dst, "tag", src, dst)
+
+
+def prune_repo(repo: str, keep: str) -> list[str]:
+    """Remove the other tags of ``repo`` (older content keys); images in use are kept."""
+    out = docker(keep, "images", "--format", "{{.Repository}}:{{.Tag}}", repo)
+    removed = []
+    for ref in out.split():
+        if ref != keep and ref.startswith(f"{repo}:"):
+            exe = shutil.which("docker") or "docker"
+            if subprocess.run([exe, "rmi", ref], capture_output=True, check=False).returncode == 0:
+                removed.append(ref)
+    return removed

@@ -121,4 +121,5 @@ def build_lab_image() -> str:
         with step("lab image: docker build"):
             (ctx / "Dockerfile").write_text(DOCKERFILE.format(base=base, key=key))
             docker.build(ref, ctx)
+    docker.prune_repo(REPO, keep=ref)
     return ref

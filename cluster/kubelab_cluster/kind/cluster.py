@@ -19,6 +19,7 @@ from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import build_node_image
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
+from kubelab_cluster.kind.registry import ensure_registry
 from kubelab_cluster.pins import Pins, repo_root
 from kubelab_cluster.progress import console, step
 from kubelab_cluster.toolchain.artifacts import BY_NAME
@@ -129,6 +130,7 @@ class Cluster:
             logs = self._collect_failure_hint()
             raise RuntimeError(f"kind create cluster failed:\n{proc.stdout}{proc.stderr}\n{logs}")
         install_default_network(self.kubectl, pod_subnet())
+        ensure_registry(self.node_containers())
         self.wait_ready(wait_s)
 
     def _collect_failure_hint(self) -> str:
@@ -160,6 +162,7 @@ def ensure_cluster(pins: Pins) -> Cluster:
     if cluster.exists():
         health = cluster.health(image)
         if health.ok:
+            ensure_registry(cluster.node_containers())
             console.print(f"cluster {cluster.name}: healthy, reused")
             return cluster
         console.print(f"cluster {cluster.name}: recreating, because: " + "; ".join(health.problems))

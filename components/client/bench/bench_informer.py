@@ -26,14 +26,15 @@ import tracemalloc
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch, WatchOptions
 from kubelab_client.objects import resource_version
 from kubelab_client.resources import CONFIGMAPS
 from kubelab_client.testing import FakeApiServer, fast_reflector_options
-from rich.console import Console
-from rich.table import Table
 
 console = Console(width=120)
 

@@ -4,6 +4,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from kubelab_client.kube import Api
 from kubelab_client.testing import FakeApiServer
 

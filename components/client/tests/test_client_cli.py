@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from kubelab_client import cli
 from kubelab_client.testing import FakeApiServer
 

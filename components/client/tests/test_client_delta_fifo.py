@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from kubelab_client.delta_fifo import Delta, DeltaFIFO, DeltaType, FIFOClosedError
 from kubelab_client.keys import DeletedFinalStateUnknown
 from kubelab_client.store import Indexer

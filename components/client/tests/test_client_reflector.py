@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+
 from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch
 from kubelab_client.objects import resource_version

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+
 from kubelab_client.kube import Api
 from kubelab_client.ratelimit import ItemExponentialFailureRateLimiter
 from kubelab_client.sample_controller import SOURCE_LABEL, SUMMARY_OF_LABEL, SummaryController, desired_summary

@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+
 from kubelab_client.indexers import NAMESPACE_INDEX, label_index, owner_uid_index
 from kubelab_client.keys import DeletedFinalStateUnknown, meta_namespace_key, split_meta_namespace_key
 from kubelab_client.store import Indexer, ThreadSafeStore, UnknownIndexError

@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+
 from kubelab_client.backoff import Backoff
 from kubelab_client.ratelimit import (
     BucketRateLimiter,

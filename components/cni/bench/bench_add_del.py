@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kubelab_cni.install import install
-from kubelab_cni.runtime import Netns, exec_plugin, unique_name
 from rich.console import Console
 from rich.table import Table
+
+from kubelab_cni.install import install
+from kubelab_cni.runtime import Netns, exec_plugin, unique_name
 
 console = Console(width=160)
 

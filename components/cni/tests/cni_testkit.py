@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_cni import netns as nsutil
 from kubelab_cni.install import install
 from kubelab_cni.runtime import Call, Netns, exec_plugin, unique_name

@@ -7,6 +7,7 @@ import multiprocessing
 from pathlib import Path
 
 import pytest
+
 from kubelab_cni.config import IPAMConf
 from kubelab_cni.ipam.allocator import Allocator
 from kubelab_cni.protocol import CniError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from kubelab_cni import config
 from kubelab_cni.commands import run
 from kubelab_cni.protocol import CniError, Invocation, parse_cni_args

@@ -8,12 +8,12 @@ import sys
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
-from kubelab_cluster.pins import pin_file
-from kubelab_cluster.progress import console, step
-from kubelab_cluster.toolchain.errors import ToolchainError
 from rich.table import Table
 from rich.tree import Tree
 
+from kubelab_cluster.pins import pin_file
+from kubelab_cluster.progress import console, step
+from kubelab_cluster.toolchain.errors import ToolchainError
 from kubelab_protos.errors import ProtosError
 from kubelab_protos.generate import Result, default_out_root, generate
 from kubelab_protos.layout import GEN_PACKAGE

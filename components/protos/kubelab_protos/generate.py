@@ -11,7 +11,6 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from kubelab_cluster.cache import cache_root, content_key
-
 from kubelab_protos.inputs import Input, resolve_inputs
 from kubelab_protos.install import install
 from kubelab_protos.layout import GEN_DIR

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from kubelab_cluster.pins import Pins, pins
 from kubelab_cluster.toolchain.gotool import GoRunner
-
 from kubelab_protos.errors import ProtosError
 from kubelab_protos.sources import BY_NAME, SOURCES, ProtoSource
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from kubelab_cluster.pins import Pins, pins
-
 from kubelab_protos.layout import GEN_PACKAGE
 
 

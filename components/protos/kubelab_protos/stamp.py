@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kubelab_cluster.cache import atomic_write
-
 from kubelab_protos.inputs import Input
 from kubelab_protos.layout import STAMP_NAME
 

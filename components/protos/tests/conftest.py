@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_protos.generate import Result, generate
 
 REPORT_SCRIPT = """

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_cluster.pins import pins
 from kubelab_protos.generate import Result, generate
 from kubelab_protos.layout import STAMP_NAME

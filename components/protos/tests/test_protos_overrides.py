@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from kubelab_protos.errors import ProtosError
 from kubelab_protos.generate import Result, generate
 from kubelab_protos.layout import STAMP_NAME

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from kubelab_cluster.pins import repo_root
 
 

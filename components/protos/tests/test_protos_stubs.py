@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import kubelab_protos
 import pytest
+
+import kubelab_protos
 from kubelab_protos import stubs
 from kubelab_protos.generate import Result
 

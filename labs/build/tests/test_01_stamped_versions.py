@@ -63,7 +63,9 @@ def test_kube_component_version(
     expect_kube(parse_raw_version(run(binary, "--version=raw")), pinned, kube_module)
 
 
-@pytest.mark.parametrize(("name", "args"), [("kubeadm", ("version", "-o", "json")), ("kubectl", ("version", "--client", "-o", "json"))])
+@pytest.mark.parametrize(
+    ("name", "args"), [("kubeadm", ("version", "-o", "json")), ("kubectl", ("version", "--client", "-o", "json"))]
+)
 def test_kube_client_version(
     name: str,
     args: tuple[str, ...],
@@ -86,7 +88,10 @@ def other_expectations(p: Pins) -> dict[str, tuple[tuple[str, ...], str]]:
         "etcd": (("--version",), rf"etcd Version: {re.escape(bare['etcd'])}\nGit SHA: [0-9a-f]{{12}}"),
         "etcdctl": (("version",), rf"etcdctl version: {re.escape(bare['etcd'])}"),
         "coredns": (("-version",), rf"CoreDNS-{re.escape(bare['coredns'])}"),
-        "containerd": (("--version",), rf"containerd github.com/containerd/containerd/v2 {re.escape(c.containerd)} [0-9a-f]{{40}}"),
+        "containerd": (
+            ("--version",),
+            rf"containerd github.com/containerd/containerd/v2 {re.escape(c.containerd)} [0-9a-f]{{40}}",
+        ),
         "ctr": (("--version",), rf"ctr github.com/containerd/containerd/v2 {re.escape(c.containerd)}"),
         "containerd-shim-runc-v2": (("-v",), rf"Version:\s+{re.escape(c.containerd)}"),
         "runc": (("--version",), rf"runc version {re.escape(bare['runc'])}\ncommit: [0-9a-f]{{12}}"),
@@ -99,9 +104,7 @@ def all_binaries() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("artifact", "binary"), all_binaries())
-def test_tool_version(
-    artifact: str, binary: str, pinned: Pins, binary_path: Callable[[str, str | None], Path]
-) -> None:
+def test_tool_version(artifact: str, binary: str, pinned: Pins, binary_path: Callable[[str, str | None], Path]) -> None:
     path = binary_path(artifact, binary)
     if artifact == "cni-plugins":
         # A CNI plugin answers the VERSION command with a JSON document (CNI spec, "Version").

@@ -49,7 +49,9 @@ def test_changed_input_regenerates_and_unchanged_does_not(tmp_path: Path) -> Non
     text = cri_proto().read_text()
     marker = "service RuntimeService {"
     assert marker in text
-    edited.write_text(text.replace(marker, marker + "\n    rpc LabPing(VersionRequest) returns (VersionResponse) {}", 1))
+    edited.write_text(
+        text.replace(marker, marker + "\n    rpc LabPing(VersionRequest) returns (VersionResponse) {}", 1)
+    )
     changed = protos("generate", "--out", str(out), "--override", f"cri-v1={edited}")
     assert changed.returncode == 0, changed.stderr
     assert (out / ".stamp.json").read_text() != stamp

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from kubelab_cluster.kind.kubectl import Kubectl
 
 NS = "kubelab-smoke"
