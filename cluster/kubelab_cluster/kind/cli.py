@@ -8,6 +8,7 @@ import time
 
 from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.kind.cluster import Cluster, ensure_cluster
+from kubelab_cluster.kind.preflight import PreflightError
 from kubelab_cluster.pins import pins
 from kubelab_cluster.progress import console
 from kubelab_cluster.toolchain.errors import ToolchainError
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result: int = args.func(args)
-    except (ImageError, ToolchainError, RuntimeError) as exc:
+    except (ImageError, ToolchainError, PreflightError, RuntimeError) as exc:
         console.print(f"[red]{exc}[/red]")
         return 1
     return result

@@ -7,7 +7,6 @@ never silently reused.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import build_node_image
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
+from kubelab_cluster.kind.preflight import preflight
 from kubelab_cluster.kind.registry import ensure_registry
 from kubelab_cluster.pins import Pins, repo_root
 from kubelab_cluster.progress import console, step
@@ -153,12 +153,11 @@ class Cluster:
 
 def ensure_cluster(pins: Pins) -> Cluster:
     """Create the cluster, or reuse a healthy one on the current node image."""
+    preflight()
     with step("node image") as s:
         image = build_node_image(pins)
         s.note = image
     cluster = Cluster.for_pins(pins)
-    if shutil.which("docker") is None:
-        raise RuntimeError("docker is not installed: run `uv run kubelab-host setup`")
     if cluster.exists():
         health = cluster.health(image)
         if health.ok:
