@@ -15,10 +15,11 @@ from pathlib import Path
 import yaml
 
 from kubelab_cluster.cache import cache_root
+from kubelab_cluster.images.node import REPO as NODE_REPO
 from kubelab_cluster.images.node import build_node_image
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
-from kubelab_cluster.kind.preflight import preflight
+from kubelab_cluster.kind.preflight import PreflightError, preflight
 from kubelab_cluster.kind.registry import ensure_registry
 from kubelab_cluster.pins import Pins, repo_root
 from kubelab_cluster.progress import console, step
@@ -77,6 +78,17 @@ class Cluster:
 
     def node_containers(self) -> list[str]:
         return self._kind("get", "nodes", "--name", self.name).stdout.split()
+
+    def foreign_nodes(self) -> list[str]:
+        """Node containers of a same-named cluster that does not run our node image."""
+        foreign = []
+        for c in self.node_containers():
+            out = subprocess.run(
+                ["docker", "inspect", "-f", "{{.Config.Image}}", c], capture_output=True, text=True, check=False
+            )
+            if not out.stdout.strip().startswith(f"{NODE_REPO}:"):
+                foreign.append(c)
+        return foreign
 
     def health(self, image: str | None = None) -> Health:
         h = Health()
@@ -159,6 +171,13 @@ def ensure_cluster(pins: Pins) -> Cluster:
         s.note = image
     cluster = Cluster.for_pins(pins)
     if cluster.exists():
+        foreign = cluster.foreign_nodes()
+        if foreign:
+            raise PreflightError(
+                f"a kind cluster named {cluster.name!r} exists that this project did not create "
+                f"(nodes {', '.join(foreign)} do not run a {NODE_REPO} image); it is left alone. Fix: delete it "
+                f"(`kind delete cluster --name {cluster.name}`) or choose another `name:` in cluster/kind.yaml"
+            )
         health = cluster.health(image)
         if health.ok:
             ensure_registry(cluster.node_containers())
