@@ -122,3 +122,18 @@ def test_go_runner_creates_a_missing_working_directory(tmp_path: Path) -> None:
     where = tmp_path / "fresh" / "cache"
     out = GoRunner("test", load_pins().tools.go).run(["env", "GOVERSION"], cwd=where)
     assert where.is_dir() and out.startswith("go")
+
+
+def test_prune_keeps_current_builds_and_finds_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kubelab_cluster.toolchain.build import artifact_dir, stale_entries
+
+    monkeypatch.setenv("KUBELAB_CACHE", str(tmp_path))
+    pins = load_pins()
+    current = artifact_dir(BY_NAME["runc"], pins)
+    current.mkdir(parents=True)
+    old = current.parent / "v0.0.1-000000000000"
+    old.mkdir()
+    custom = artifact_dir(BY_NAME["kubelet"], pins, Override(git_version="v1.37.2-x"))
+    custom.mkdir(parents=True)
+    stale = stale_entries(pins)
+    assert old in stale and custom in stale and current not in stale

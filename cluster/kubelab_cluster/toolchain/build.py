@@ -178,3 +178,26 @@ def link_bin_dir(pins: Pins, built: list[Built]) -> Path:
             tmp.symlink_to(path)
             os.replace(tmp, link)
     return target
+
+
+def stale_entries(pins: Pins) -> list[Path]:
+    """Cache entries no current artifact, wrapper module or bin set points at.
+
+    Custom-version builds (``--git-version``) are stale too: they are cheap to relink.
+    """
+    from kubelab_cluster.toolchain.gomodule import workspace_dir
+
+    root = cache_root() / "toolchain"
+    keep = {artifact_dir(a, pins) for a in ARTIFACTS}
+    keep |= {workspace_dir(a.workspace, pins) for a in ARTIFACTS}
+    keep.add(bin_dir(pins).parent)
+    stale: list[Path] = []
+    for a in ARTIFACTS:
+        folder = root / a.name
+        if folder.is_dir():
+            stale += [d for d in sorted(folder.iterdir()) if d not in keep]
+    for group in ("modules", "sets"):
+        folder = root / group
+        if folder.is_dir():
+            stale += [d for d in sorted(folder.iterdir()) if d not in keep]
+    return stale

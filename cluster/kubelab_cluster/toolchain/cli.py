@@ -12,7 +12,7 @@ from kubelab_cluster.cache import cache_root
 from kubelab_cluster.pins import pin_file, pins
 from kubelab_cluster.progress import console, step
 from kubelab_cluster.toolchain.artifacts import ARTIFACTS, BY_NAME, Artifact
-from kubelab_cluster.toolchain.build import Built, Override, build, link_bin_dir, lookup
+from kubelab_cluster.toolchain.build import Built, Override, build, link_bin_dir, lookup, stale_entries
 from kubelab_cluster.toolchain.errors import ToolchainError
 
 
@@ -88,6 +88,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Delete cache entries of other pins (older versions, changed recipes, custom builds)."""
+    import shutil
+
+    stale = stale_entries(pins())
+    freed = 0
+    for path in stale:
+        size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+        freed += size
+        console.print(f"{'would remove' if args.dry_run else 'remove'} {path} ({size / 2**20:.0f} MiB)")
+        if not args.dry_run:
+            shutil.rmtree(path)
+    console.print(
+        f"toolchain: {len(stale)} stale entries, {freed / 2**20:.0f} MiB{' (dry run)' if args.dry_run else ' freed'}"
+    )
+    return 0
+
+
 def cmd_list(_: argparse.Namespace) -> int:
     p = pins()
     table = Table(title=f"toolchain artifacts (cache {cache_root()})")
@@ -118,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     pl = sub.add_parser("plan", help="print the artifacts that are not built for the current pins")
     pl.add_argument("names", nargs="*")
     pl.set_defaults(func=cmd_plan)
+    pr = sub.add_parser("prune", help="delete cached builds the current pins do not use")
+    pr.add_argument("--dry-run", action="store_true")
+    pr.set_defaults(func=cmd_prune)
     li = sub.add_parser("list", help="list artifacts, their pins and whether they are built")
     li.set_defaults(func=cmd_list)
     args = parser.parse_args(argv)
