@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from kubelab_client.config import add_connection_flags, api_from_flags
+from kubelab_client.errors import ClientError
 from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.keys import DeletedFinalStateUnknown, meta_namespace_key
+from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch
 from kubelab_client.objects import resource_version
 from kubelab_client.testing.fake_apiserver import FakeApiServer
@@ -106,6 +108,64 @@ def cmd_fake_apiserver(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pki(args: argparse.Namespace) -> int:
+    from kubelab_client.certs.pki import read_node_pki
+
+    for entry in read_node_pki(args.node):
+        info = entry.info
+        console.print(f"[bold]{entry.path}[/bold]  [dim]{entry.purpose}[/dim]")
+        console.print(f"  subject: {info.subject}")
+        console.print(f"  issuer:  {info.issuer}")
+        extra = f"  CA: {info.is_ca}  valid until {info.not_after:%Y-%m-%d}"
+        if info.usages:
+            extra += f"  usages: {','.join(info.usages)}"
+        console.print(extra)
+        if info.sans:
+            console.print(f"  SANs: {', '.join(info.sans)}")
+    return 0
+
+
+def cmd_issue_cert(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kubelab_client.certs.csr import issue_user_certificate
+    from kubelab_client.certs.kubeconfig import read_cluster, user_kubeconfig, write_kubeconfig
+    from kubelab_client.certs.pki import describe
+
+    admin = Path(args.kubeconfig)
+    api = Api.from_config(str(admin), args.context)
+    issued = issue_user_certificate(api, args.user, args.group, expiration_seconds=args.expiration_seconds)
+    info = describe(issued.cert_pem)
+    console.print(f"CSR {issued.csr_name}: approved, signed, deleted")
+    console.print(
+        f"  subject: {info.subject}\n  issuer:  {info.issuer}\n  valid:   {info.not_before} .. {info.not_after}"
+    )
+    config = user_kubeconfig(
+        read_cluster(admin, args.context), args.user, issued.cert_pem, issued.key_pem, args.namespace
+    )
+    console.print(f"wrote {write_kubeconfig(Path(args.output), config)}")
+    return 0
+
+
+def cmd_raw_get(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kubelab_client.certs.kubeconfig import read_cluster, read_user
+    from kubelab_client.certs.rawtls import raw_get
+
+    path = Path(args.kubeconfig)
+    cluster, user = read_cluster(path, args.context), read_user(path, args.context)
+    response = raw_get(cluster.server, args.path, cluster.ca_pem, user.cert_pem, user.key_pem, token=user.token)
+    console.print(f"{response.status} over {response.tls_version} {response.cipher}; server: {response.server_subject}")
+    body = response.body
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        for item in body["items"]:
+            console.print(f"  {item.get('metadata', {}).get('name')}")
+    else:
+        console.print_json(data=body)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-client", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log the reflector's retries")
@@ -130,13 +190,37 @@ def main(argv: list[str] | None = None) -> int:
     fake.add_argument("--seed", type=int, default=None)
     fake.set_defaults(func=cmd_fake_apiserver)
 
+    pki = sub.add_parser("pki", help="show kubeadm's certificates on a kind node (docker exec NODE cat ...)")
+    pki.add_argument("--node", default="kubelab-control-plane")
+    pki.set_defaults(func=cmd_pki)
+
+    issue = sub.add_parser("issue-cert", help="a user certificate through the CSR API, and a kubeconfig for it")
+    issue.add_argument("user", help="the certificate's CN: the user name")
+    issue.add_argument("-g", "--group", action="append", default=[], help="an O: a group (repeatable)")
+    issue.add_argument("--kubeconfig", required=True, help="an admin kubeconfig (creates and approves the CSR)")
+    issue.add_argument("--context")
+    issue.add_argument("-n", "--namespace", help="default namespace of the new context")
+    issue.add_argument("--expiration-seconds", type=int, default=3600, help="certificate lifetime (>= 600)")
+    issue.add_argument("-o", "--output", required=True, help="where to write the new kubeconfig")
+    issue.set_defaults(func=cmd_issue_cert)
+
+    raw = sub.add_parser("raw-get", help="GET a path over raw TLS (ssl + http.client) with a kubeconfig's credentials")
+    raw.add_argument("path", help="e.g. /api/v1/namespaces/default/configmaps")
+    raw.add_argument("--kubeconfig", required=True)
+    raw.add_argument("--context")
+    raw.set_defaults(func=cmd_raw_get)
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(message)s",
         handlers=[RichHandler(show_path=False, console=Console(stderr=True))],
     )
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ClientError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
     return result
 
 

@@ -24,11 +24,30 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
-from kubelab_client.errors import ApiError, ConnectionLost, parse_retry_after
+from kubelab_client.errors import ApiError, ClientError, ConnectionLost, parse_retry_after
 from kubelab_client.objects import KubeObject
 from kubelab_client.resources import WELL_KNOWN, Resource
 
 Query = Mapping[str, str | int | bool | None]
+
+
+PATCH_TYPES = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+class ConfigError(ClientError):
+    """No usable configuration: a missing or broken kubeconfig, no in-cluster service account."""
+
+
+def _reason(exc: BaseException) -> str:
+    """urllib3's error text without its connection object's repr: ``[Errno 111] Connection refused``."""
+    text = str(exc)
+    marker = "Failed to establish a new connection: "
+    return text.split(marker, 1)[1] if marker in text else text
 
 
 class Api:
@@ -52,12 +71,16 @@ class Api:
         configuration = k8s_client.Configuration()
         if in_cluster is None:
             in_cluster = not kubeconfig and not os.environ.get("KUBECONFIG") and "KUBERNETES_SERVICE_HOST" in os.environ
-        if in_cluster:
-            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-        else:
-            k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
-            )
+        try:
+            if in_cluster:
+                k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            else:
+                k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
+                    config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
+                )
+        except (k8s_config.ConfigException, OSError, ValueError, TypeError, KeyError) as exc:
+            where = "in-cluster (service account)" if in_cluster else (kubeconfig or "$KUBECONFIG / ~/.kube/config")
+            raise ConfigError(f"cannot load the client configuration from {where}: {exc}") from exc
         return cls._with(configuration)
 
     @classmethod
@@ -84,12 +107,19 @@ class Api:
 
     # raw requests
     def _send(
-        self, method: str, path: str, query: Query | None, body: Any, read_timeout: float | None, accept: str
+        self,
+        method: str,
+        path: str,
+        query: Query | None,
+        body: Any,
+        read_timeout: float | None,
+        accept: str,
+        content_type: str = "application/json",
     ) -> urllib3.BaseHTTPResponse:
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         method, url, header_params, serialized, post_params = self.api_client.param_serialize(
             method=method,
             resource_path=path,
@@ -108,9 +138,9 @@ class Api:
                 _request_timeout=(self.connect_timeout, read_timeout if read_timeout is not None else self.timeout),
             )
         except ApiException as exc:  # raised for TLS failures, with status 0
-            raise ConnectionLost(f"{method} {path}: {exc.reason}") from exc
+            raise ConnectionLost(f"{method} {self.host}{path}: {exc.reason}") from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise ConnectionLost(f"{method} {path}: {exc}") from exc
+            raise ConnectionLost(f"{method} {self.host}{path}: {_reason(exc)}") from exc
         raw = cast(urllib3.BaseHTTPResponse, response.response)
         if raw.status >= 400:
             try:
@@ -123,10 +153,19 @@ class Api:
         return raw
 
     def request(
-        self, method: str, path: str, query: Query | None = None, body: Any = None, timeout: float | None = None
+        self,
+        method: str,
+        path: str,
+        query: Query | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+        content_type: str = "application/json",
     ) -> KubeObject:
-        """One JSON request; raises :class:`ApiError` for a status >= 400, :class:`ConnectionLost` else."""
-        raw = self._send(method, path, query, body, timeout, "application/json")
+        """One JSON request; raises :class:`ApiError` for a status >= 400, :class:`ConnectionLost` else.
+
+        This is the REST client (client-go ``rest.RESTClient``): any path, any verb, JSON in and out.
+        """
+        raw = self._send(method, path, query, body, timeout, "application/json", content_type)
         try:
             data = raw.data
         except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -161,6 +200,44 @@ class Api:
 
     def delete(self, resource: Resource, name: str, namespace: str | None = None) -> KubeObject:
         return self.request("DELETE", resource.object_path(name, namespace))
+
+    def patch(
+        self,
+        resource: Resource,
+        name: str,
+        patch: Any,
+        namespace: str | None = None,
+        *,
+        patch_type: str = "merge",
+        field_manager: str | None = None,
+    ) -> KubeObject:
+        """PATCH with ``patch_type`` ``merge`` (RFC 7386), ``json`` (RFC 6902, a list of operations)
+        or ``strategic`` (built-in types only)."""
+        return self.request(
+            "PATCH",
+            resource.object_path(name, namespace),
+            {"fieldManager": field_manager},
+            body=patch,
+            content_type=PATCH_TYPES[patch_type],
+        )
+
+    def apply(self, resource: Resource, obj: KubeObject, *, field_manager: str, force: bool = False) -> KubeObject:
+        """Server-side apply: PATCH ``application/apply-patch+yaml`` with the fields this manager owns.
+
+        The server merges, records ownership in ``metadata.managedFields``, and answers 409
+        Conflict if another manager owns a field set to a different value, unless ``force``.
+        """
+        meta = obj.get("metadata", {})
+        return self.request(
+            "PATCH",
+            resource.object_path(meta["name"], meta.get("namespace")),
+            {"fieldManager": field_manager, "force": "true" if force else None},
+            body=obj,
+            content_type=PATCH_TYPES["apply"],
+        )
+
+    def server_version(self) -> KubeObject:
+        return self.request("GET", "/version")
 
     def discover(self, spec: str) -> Resource:
         """``configmaps``, ``deployments.apps``, ``apps/v1/deployments`` or ``v1/pods`` → a :class:`Resource`.

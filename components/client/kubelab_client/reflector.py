@@ -133,10 +133,8 @@ class Reflector:
                 if stop.is_set():
                     break
                 if exc.is_gone:
-                    self.stats.gone += 1
                     need_list = True
-                    # a healthy watch that expired relists at once; a 410 right away backs off
-                    delay = 0.0 if self._progress else self._backoff.next_delay()
+                    delay = self._on_gone()
                 else:
                     delay = self._backoff.next_delay()
                     if exc.retry_after is not None:
@@ -155,6 +153,15 @@ class Reflector:
                 self._record(exc, delay)
             if delay > 0:
                 stop.wait(delay)
+
+    def _on_gone(self) -> float:
+        """410 Gone: the watch's RV is older than what the server keeps; the caller relists.
+
+        Counts it and returns how long to wait first: a healthy watch that expired relists at
+        once; a 410 right after a (re)list, with no progress, backs off.
+        """
+        self.stats.gone += 1
+        return 0.0 if self._progress else self._backoff.next_delay()
 
     def _record(self, exc: Exception, delay: float) -> None:
         self.stats.errors += 1

@@ -1,0 +1,188 @@
+"""2.5, 2.6 Typed, REST and dynamic clients; server-side apply; a custom resource through the dynamic client only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from kubelab_client.dynamic import DynamicClient
+from kubelab_client.errors import ApiError
+from kubelab_client.kube import Api
+from kubelab_client.resources import CONFIGMAPS, Resource
+
+from .conftest import eventually
+
+CRD_NAME = "widgets.kubelab.dev"
+CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False)
+WIDGET_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": CRD_NAME, "labels": {"app.kubernetes.io/part-of": "kube-dev-lab"}},
+    "spec": {
+        "group": "kubelab.dev",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {
+                                "type": "object",
+                                "properties": {"size": {"type": "integer", "minimum": 1}, "color": {"type": "string"}},
+                                "required": ["size"],
+                            },
+                            "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def _delete_crd(api: Api) -> None:
+    try:
+        api.delete(CRDS, CRD_NAME)
+    except ApiError as exc:
+        if not exc.is_not_found:
+            raise
+
+
+def _crd_gone(api: Api) -> bool:
+    try:
+        api.get(CRDS, CRD_NAME)
+    except ApiError as exc:
+        return exc.is_not_found
+    return False
+
+
+@pytest.fixture(scope="module")
+def widget_crd(api: Api) -> Iterator[str]:
+    _delete_crd(api)
+    eventually(lambda: _crd_gone(api), timeout=60, what="a leftover CRD is gone")
+    api.create(CRDS, WIDGET_CRD)
+
+    def established() -> bool:
+        conditions = api.get(CRDS, CRD_NAME).get("status", {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+    eventually(established, timeout=30, what=f"CRD {CRD_NAME} Established")
+    yield CRD_NAME
+    _delete_crd(api)
+
+
+def test_11_typed_client(api: Api, namespace: str) -> None:
+    """The typed client (generated CoreV1Api and models): create and read a ConfigMap, list pods.
+
+    Hint: kubelab_client.typed wraps kubernetes.client.CoreV1Api on the same ApiClient; its
+    ApiException becomes ApiError.
+    """
+    from kubelab_client import typed
+
+    created = typed.create_config_map(api, namespace, "typed", {"greeting": "hello"})
+    assert created.metadata is not None and created.metadata.uid
+    read = typed.read_config_map(api, namespace, "typed")
+    assert read.data == {"greeting": "hello"}
+    assert any(name.startswith("kube-system/kube-apiserver-") for name in typed.pod_names(api, "kube-system"))
+    with pytest.raises(ApiError) as missing:
+        typed.read_config_map(api, namespace, "no-such-configmap")
+    assert missing.value.is_not_found and missing.value.reason == "NotFound"
+
+
+def test_12_rest_client_and_optimistic_concurrency(api: Api, namespace: str) -> None:
+    """The REST client (any verb, any path, JSON): a stale PUT is 409 Conflict; merge and JSON patches.
+
+    Hint: Api.request(method, path, query, body, content_type); PUT carries metadata.resourceVersion.
+    """
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    first = api.request("POST", path, body={"metadata": {"name": "rest"}, "data": {"n": "1"}})
+    second = dict(first, data={"n": "2"})
+    updated = api.request("PUT", f"{path}/rest", body=second)
+    assert updated["metadata"]["resourceVersion"] != first["metadata"]["resourceVersion"]
+    with pytest.raises(ApiError) as stale:
+        api.request("PUT", f"{path}/rest", body=dict(first, data={"n": "3"}))  # first's RV is stale now
+    assert stale.value.is_conflict and "the object has been modified" in stale.value.message
+    merged = api.patch(CONFIGMAPS, "rest", {"data": {"m": "x"}}, namespace)
+    assert merged["data"] == {"n": "2", "m": "x"}
+    ops = [{"op": "test", "path": "/data/n", "value": "2"}, {"op": "remove", "path": "/data/m"}]
+    assert api.patch(CONFIGMAPS, "rest", ops, namespace, patch_type="json")["data"] == {"n": "2"}
+    api.delete(CONFIGMAPS, "rest", namespace)
+    with pytest.raises(ApiError) as gone:
+        api.get(CONFIGMAPS, "rest", namespace)
+    assert gone.value.is_not_found
+
+
+def test_13_server_side_apply_conflicts(api: Api, namespace: str) -> None:
+    """Server-side apply records field owners; another manager setting an owned field gets 409 until it forces.
+
+    Hint: PATCH application/apply-patch+yaml ?fieldManager=NAME[&force=true]; metadata.managedFields.
+    """
+    client = DynamicClient(api).resource(CONFIGMAPS).namespace(namespace)
+    intent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "a", "a": "1"}}
+    applied = client.apply(intent, field_manager="lab-a")
+    managers = {m["manager"]: m for m in applied["metadata"]["managedFields"]}
+    assert managers["lab-a"]["operation"] == "Apply" and "f:a" in managers["lab-a"]["fieldsV1"]["f:data"]
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "b", "b": "2"}}
+    with pytest.raises(ApiError) as conflict:
+        client.apply(other, field_manager="lab-b")
+    assert conflict.value.is_conflict and 'conflict with "lab-a"' in conflict.value.message, conflict.value
+    assert ".data.owner" in conflict.value.message
+    forced = client.apply(other, field_manager="lab-b", force=True)
+    assert forced["data"] == {"owner": "b", "a": "1", "b": "2"}
+    owners = {m["manager"]: m["fieldsV1"].get("f:data", {}) for m in forced["metadata"]["managedFields"]}
+    assert "f:owner" in owners["lab-b"] and "f:owner" not in owners["lab-a"], owners
+    # a manager that drops a field from its intent releases it: lab-a's "a" goes away
+    released = client.apply({**intent, "data": {}}, field_manager="lab-a")
+    assert released["data"] == {"owner": "b", "b": "2"}, released["data"]
+
+
+def test_14_custom_resource_through_the_dynamic_client(api: Api, namespace: str, widget_crd: str) -> None:
+    """A Widget (CRD made here) is created, listed, patched, applied and its status set through the dynamic client.
+
+    Hint: discovery (/apis/kubelab.dev/v1) gives the plural, kind and scope; no generated class exists
+    for Widget; the schema rejects size < 1 (422).
+    """
+    dynamic = DynamicClient(api)
+
+    def discovered() -> bool:
+        dynamic.invalidate()
+        try:
+            return dynamic.resource(widget_crd).resource.kind == "Widget"
+        except ApiError:
+            return False
+
+    eventually(discovered, timeout=30, what="discovery serves widgets.kubelab.dev")
+    widgets = dynamic.resource(widget_crd).namespace(namespace)
+    w = widgets.create(
+        {"apiVersion": "kubelab.dev/v1", "kind": "Widget", "metadata": {"name": "w1"}, "spec": {"size": 3}}
+    )
+    assert w["metadata"]["uid"] and w["spec"] == {"size": 3}
+    assert [i["metadata"]["name"] for i in widgets.list()["items"]] == ["w1"]
+    assert widgets.patch("w1", {"spec": {"color": "blue"}})["spec"] == {"size": 3, "color": "blue"}
+    applied = widgets.apply(
+        {"apiVersion": "kubelab.dev/v1", "kind": "Widget", "metadata": {"name": "w2"}, "spec": {"size": 5}},
+        field_manager="lab-widgets",
+    )
+    assert applied["spec"] == {"size": 5}
+    current = widgets.get("w1")
+    current["status"] = {"ready": True}
+    assert widgets.update_status(current)["status"] == {"ready": True}
+    with pytest.raises(ApiError) as invalid:
+        widgets.create(
+            {"apiVersion": "kubelab.dev/v1", "kind": "Widget", "metadata": {"name": "bad"}, "spec": {"size": 0}}
+        )
+    assert invalid.value.status == 422 and "spec.size" in invalid.value.message, invalid.value
+    widgets.delete("w1")
+    assert [i["metadata"]["name"] for i in widgets.list()["items"]] == ["w2"]
+    from kubernetes import client as k8s
+
+    assert not any("KubelabDev" in name for name in dir(k8s)), "the typed client cannot know Widget"
