@@ -96,6 +96,14 @@ def lint(session: nox.Session) -> None:
     run(session, "mypy", "cluster/kubelab_cluster", *[str(p) for p in sorted(ROOT.glob("components/*/kubelab_*"))])
 
 
+@nox.session(name="bench-cni")
+def bench_cni(session: nox.Session) -> None:
+    """CNI plugin ADD/DEL latency beside the reference bridge + host-local (root; prints the tables)."""
+    sync(session)
+    run(session, "kubelab-toolchain", "build")
+    run(session, "python", "components/cni/bench/bench_add_del.py", *session.posargs)
+
+
 PREPARE = {"toolchain": toolchain, "protos": protos, "cluster": cluster}
 
 

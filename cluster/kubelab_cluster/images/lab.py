@@ -9,6 +9,7 @@ copied in: the image build itself needs no network.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -22,7 +23,7 @@ from kubelab_cluster.images.rootfs_specs import SLIM
 from kubelab_cluster.pins import repo_root
 from kubelab_cluster.progress import step
 
-SCHEMA = 1
+SCHEMA = 2
 REPO = "kubelab/lab"
 SITE = "/opt/kubelab/site-packages"
 PLATFORM = "x86_64-manylinux_2_36"  # bookworm's glibc
@@ -66,6 +67,19 @@ def _uv(*args: str, cwd: Path) -> str:
             REPO, f"`uv {args[0]}` failed", "check uv.lock (`uv lock`) and PyPI access", cmd, proc.stdout + proc.stderr
         )
     return proc.stdout
+
+
+def _make_portable(site: Path) -> None:
+    """Same sources, same image: drop install records that name this host's temporary
+    wheel paths, and point console scripts at the image's python3 (not the host's)."""
+    for record in site.glob("*.dist-info/direct_url.json"):
+        record.unlink()
+    for script in (site / "bin").glob("*") if (site / "bin").is_dir() else []:
+        data = script.read_bytes()
+        if data.startswith(b"#!") and b"python" in data.split(b"\n", 1)[0]:
+            script.write_bytes(b"#!/usr/bin/python3\n" + data.split(b"\n", 1)[1])
+    for path in [site, *site.rglob("*")]:  # layer bytes do not depend on when we built them
+        os.utime(path, (0, 0), follow_symlinks=False)
 
 
 def build_lab_image() -> str:
@@ -118,6 +132,7 @@ def build_lab_image() -> str:
                 cwd=root,
             )
             shutil.rmtree(ctx / "wheels")
+            _make_portable(ctx / "site-packages")
         with step("lab image: docker build"):
             (ctx / "Dockerfile").write_text(DOCKERFILE.format(base=base, key=key))
             docker.build(ref, ctx)

@@ -23,7 +23,10 @@ main()
 """
 
 
-def plugin_script(python: str | None = None) -> str:
+def plugin_script(python: str | None = None, paths: list[str] | None = None) -> str:
+    """The executable's text; ``paths`` (default: where this package and pyroute2 live) go on sys.path."""
+    if paths is not None:
+        return TEMPLATE.format(python=python or sys.executable, paths=paths)
     import pyroute2  # type: ignore[import-untyped]
 
     import kubelab_cni

@@ -16,7 +16,9 @@ exactly the rules of one attachment.
 from __future__ import annotations
 
 import errno
+import fcntl
 import ipaddress
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,8 @@ from typing import Any
 from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-untyped]
 from pyroute2.nftables.expressions import genex  # type: ignore[import-untyped]
 from pyroute2.nftables.main import NFTables  # type: ignore[import-untyped]
+
+from kubelab_cni.paths import run_dir
 
 TABLE = "kubelab_cni"
 CHAIN = "postrouting"
@@ -107,15 +111,30 @@ def _rule_expressions(
     ]
 
 
+def _nft_lock() -> int:
+    """An exclusive flock on ``<run dir>/locks/.nftables`` (daemon threads and fallback processes alike)."""
+    directory = os.path.join(run_dir(), "locks")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd = os.open(os.path.join(directory, ".nftables"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 class Masquerade:
     """The ``kubelab_cni`` tables of the calling thread's namespace."""
 
     def __init__(self, version: int) -> None:
         self.version = version
+        # One writer at a time on the node: a rule dump that overlaps another call's change is
+        # cut short by the kernel (NLM_F_DUMP_INTR), and a DEL would then miss its rule.
+        self._lock = _nft_lock()
         self.nft = NFTables(nfgen_family=NFPROTO[version])
 
     def close(self) -> None:
-        self.nft.close()
+        try:
+            self.nft.close()
+        finally:
+            os.close(self._lock)
 
     def __enter__(self) -> Masquerade:
         return self

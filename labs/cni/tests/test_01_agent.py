@@ -1,0 +1,80 @@
+"""Checkpoint 1 (book 5.1, 5.4): the node agent runs everywhere and our configuration is the only CNI."""
+
+from __future__ import annotations
+
+import json
+
+from kubelab_cluster.kind.kubectl import Kubectl
+
+from .cnilab import AGENT, CONFLIST, SYSTEM_NS, active_cni_configs, agent_pods, node_sh, routes
+
+
+def test_01_agent_on_every_node(kubectl: Kubectl, cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+    """The agent DaemonSet has one Ready pod on each of the 3 nodes.
+
+    Hint: `kubectl -n kube-system get ds,pods -l app=kubelab-cni-agent -o wide`, then
+    `kubectl -n kube-system logs ds/kubelab-cni-agent` (the agent logs each step it takes).
+    """
+    ds = kubectl.json("-n", SYSTEM_NS, "get", "daemonset", AGENT)["status"]
+    assert ds.get("numberReady") == len(cluster_nodes) == ds.get("desiredNumberScheduled"), ds
+    ready_on = {
+        p["spec"]["nodeName"]
+        for p in agent_pods(kubectl)
+        if all(s.get("ready") for s in p["status"].get("containerStatuses", [{}]))
+    }
+    assert ready_on == set(cluster_nodes), f"agent Ready on {sorted(ready_on)}, nodes {sorted(cluster_nodes)}"
+
+
+def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+    """On every node /etc/cni/net.d holds exactly one active configuration: 05-kubelab-cni.conflist,
+    with our plugin first (host-local IPAM on the node's podCIDR, ipMasq) and portmap chained after it.
+
+    Hint: `docker exec NODE ls /etc/cni/net.d`; other files must be renamed (*.kubelab-disabled) or removed,
+    since the runtime uses the first configuration in name order.
+    """
+    for name, info in cluster_nodes.items():
+        assert active_cni_configs(name) == [CONFLIST.rsplit("/", 1)[1]], (name, active_cni_configs(name))
+        doc = json.loads(node_sh(name, f"cat {CONFLIST}"))
+        types = [p["type"] for p in doc["plugins"]]
+        assert types[-1] == "portmap" and len(types) == 2, types
+        ours = doc["plugins"][0]
+        assert ours["ipam"]["ranges"] == [[{"subnet": info["cidr"]}]], (name, ours["ipam"])
+        assert ours["ipMasq"] is True
+        assert node_sh(name, f"test -x /opt/cni/bin/{types[0]} && echo ok").strip() == "ok", f"{name}: no binary"
+
+
+def test_03_routes_to_every_other_node(cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+    """Each node routes every other node's podCIDR via that node's InternalIP (route protocol 75, the agent's).
+
+    Hint: `docker exec NODE ip route show proto 75`; the agent watches nodes (RBAC: list/watch nodes).
+    """
+    for name in cluster_nodes:
+        expected = sorted(
+            f"{info['cidr']} via {info['ip']} dev eth0" for other, info in cluster_nodes.items() if other != name
+        )
+        got = [" ".join(r.split()[:5]) for r in routes(name)]
+        assert got == expected, (name, got)
+
+
+def test_04_coredns_on_our_network(kubectl: Kubectl, cni_network: str) -> None:
+    """CoreDNS was restarted after the switch and runs with an address from our plugin.
+
+    Hint: the lab restarts CoreDNS pods older than the node's conflist;
+    `kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide` and `describe` them.
+    """
+    from .cnilab import reservations
+
+    pods = kubectl.json("-n", SYSTEM_NS, "get", "pods", "-l", "k8s-app=kube-dns")["items"]
+    pods = [p for p in pods if "deletionTimestamp" not in p["metadata"]]  # old ones on their way out
+    assert pods
+    for p in pods:
+        statuses = p["status"].get("containerStatuses", [])
+        if not (statuses and all(s.get("ready") for s in statuses)):
+            name = p["metadata"]["name"]
+            events = kubectl.run(
+                "-n", SYSTEM_NS, "get", "events", "--field-selector", f"involvedObject.name={name}",
+                "-o", "custom-columns=REASON:.reason,MESSAGE:.message", check=False,
+            )  # fmt: skip
+            raise AssertionError(f"{name} is {p['status'].get('phase')}, not Ready; its events:\n{events[-1500:]}")
+        ip, node = p["status"]["podIP"], p["spec"]["nodeName"]
+        assert ip in reservations(node), f"{p['metadata']['name']} {ip} is not in {node}'s IPAM store"

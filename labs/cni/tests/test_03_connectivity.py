@@ -1,0 +1,52 @@
+"""Checkpoint 3 (book 5.3): pods reach each other on one node and across nodes, Services and DNS work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelab_cluster.kind.kubectl import Kubectl
+
+from .cnilab import exec_in, fetch_code
+
+
+def test_07_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+    """web-0b reaches web-0 (same node, through the bridge) by its pod IP.
+
+    Hint: both veths must be attached to the bridge and up; `docker exec NODE ip -d link show master kubelab0`.
+    """
+    out = exec_in(kubectl, "web-0b", fetch_code(f"http://{servers['web-0']['ip']}:8080/"))
+    assert out.split()[0] == "web-0", out
+
+
+def test_08_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+    """web-1 (second worker) reaches web-0 (first worker) by its pod IP.
+
+    Hint: the pod's default route must point at the bridge's gateway address, and the node must
+    route the other node's podCIDR via its InternalIP (`docker exec NODE ip route`).
+    """
+    out = exec_in(kubectl, "web-1", fetch_code(f"http://{servers['web-0']['ip']}:8080/"))
+    assert out.split()[0] == "web-0", out
+
+
+def test_09_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+    """The ClusterIP Service `web` (backend web-0) answers from another node and from the backend's node.
+
+    Hint: kube-proxy's DNAT must see bridged traffic: net.bridge.bridge-nf-call-iptables=1 on the node;
+    `docker exec NODE iptables-save -t nat | grep kubelab-cni-lab/web`.
+    """
+    url = f"http://{servers['service']['ip']}/"
+    for client in ("web-1", "web-0b"):
+        out = exec_in(kubectl, client, fetch_code(url))
+        assert out.split()[0] == "web-0", (client, out)
+
+
+def test_10_dns(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+    """CoreDNS (on the control plane, on our network) resolves kubernetes.default.svc.cluster.local.
+
+    Hint: `kubectl -n kube-system logs deploy/coredns`; the DNS Service's backends must be reachable across nodes.
+    """
+    expected = kubectl.json("get", "service", "kubernetes")["spec"]["clusterIP"]
+    out = exec_in(
+        kubectl, "web-1", "import socket; print(socket.gethostbyname('kubernetes.default.svc.cluster.local'))"
+    )
+    assert out.strip() == expected, out

@@ -1,0 +1,37 @@
+"""Checkpoint 4 (book 5.4): a hostPort works through the reference portmap plugin chained after ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubelab_cluster.kind.kubectl import Kubectl
+
+from .cnilab import SERVER, apply, exec_in, fetch_code, node_python, pod, wait_phase
+
+HOST_PORT = 18080
+
+
+def test_11_host_port(
+    kubectl: Kubectl,
+    servers: dict[str, dict[str, Any]],
+    workers: list[str],
+    cluster_nodes: dict[str, dict[str, str]],
+    cni_network: str,
+) -> None:
+    """A pod with hostPort 18080 on the first worker answers on that node's IP, from a pod on the
+    second worker and from the second worker's host network.
+
+    Hint: portmap gets the mappings as runtimeConfig.portMappings and needs our result as prevResult
+    (with the container interface and its IP): `docker exec NODE iptables-save -t nat | grep CNI-HOSTPORT`.
+    """
+    hp = pod(
+        "hostport", cni_network, workers[0], ["python3", "-c", SERVER],
+        restart="Always", ports=[{"containerPort": 8080, "hostPort": HOST_PORT}],
+    )  # fmt: skip
+    apply(kubectl, hp)
+    wait_phase(kubectl, "hostport", {"Running"})
+    url = f"http://{cluster_nodes[workers[0]]['ip']}:{HOST_PORT}/"
+    out = exec_in(kubectl, "web-1", fetch_code(url))
+    assert out.split()[0] == "hostport", out
+    out = node_python(workers[1], fetch_code(url))
+    assert out.split()[0] == "hostport", out

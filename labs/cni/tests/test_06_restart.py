@@ -1,0 +1,61 @@
+"""Checkpoint 6 (book 5.2, 5.6): restarting the node agent changes nothing, and pods keep working."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kubelab_cluster.kind.kubectl import Kubectl
+
+from .cnilab import AGENT, CONFLIST, NS, SYSTEM_NS, agent_pods, exec_in, fetch_code, node_sh, routes
+
+
+def _node_state(node: str) -> dict[str, Any]:
+    return {
+        "conflist": node_sh(node, f"sha256sum {CONFLIST}"),
+        "configs": node_sh(node, "ls -1 /etc/cni/net.d"),
+        "plugins": node_sh(node, "cd /opt/cni/bin && sha256sum kubelab-*"),
+        "site-packages": node_sh(node, "readlink /opt/kubelab-cni/site-packages", check=False),
+        "routes": routes(node),
+    }
+
+
+def test_13_agent_restart_changes_nothing(
+    kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, dict[str, str]]
+) -> None:
+    """Delete every agent pod; the new ones leave conflist, plugin files and routes byte for byte as
+    they were, pods keep their IPs and keep talking across nodes, and a new pod still gets an address.
+
+    Hint: every start-up step must be idempotent (write only when the content differs, `ip route replace`);
+    `kubectl -n kube-system logs ds/kubelab-cni-agent` should show no "wrote"/"route" line on a restart.
+    """
+    before = {n: _node_state(n) for n in cluster_nodes}
+    old = {p["metadata"]["uid"] for p in agent_pods(kubectl)}
+    kubectl.run("-n", SYSTEM_NS, "delete", "pod", "-l", f"app={AGENT}", "--wait=false")
+    deadline = time.monotonic() + 120
+    while True:
+        pods = agent_pods(kubectl)
+        fresh = [p for p in pods if p["metadata"]["uid"] not in old]
+        ready = [p for p in fresh if all(s.get("ready") for s in p["status"].get("containerStatuses", [{}]))]
+        if len(ready) == len(cluster_nodes) and len(pods) == len(cluster_nodes):
+            break
+        assert time.monotonic() < deadline, f"{len(ready)} of {len(cluster_nodes)} new agent pods Ready"
+        time.sleep(1)
+    after = {n: _node_state(n) for n in cluster_nodes}
+    for n in cluster_nodes:
+        assert after[n] == before[n], (n, before[n], after[n])
+    for name in ("web-0", "web-0b", "web-1"):
+        obj = kubectl.json("-n", NS, "get", "pod", name)
+        assert obj["metadata"]["uid"] == servers[name]["uid"] and obj["status"]["podIP"] == servers[name]["ip"]
+    out = exec_in(kubectl, "web-1", fetch_code(f"http://{servers['web-0']['ip']}:8080/"))
+    assert out.split()[0] == "web-0", out
+    from .cnilab import run_to_completion
+
+    node = servers["web-1"]["node"]
+    code = fetch_code(f"http://{servers['web-0']['ip']}:8080/")
+    assert run_to_completion(kubectl, "after-restart", servers_image(kubectl), node, code).split()[0] == "web-0"
+
+
+def servers_image(kubectl: Kubectl) -> str:
+    image: str = kubectl.json("-n", NS, "get", "pod", "web-0")["spec"]["containers"][0]["image"]
+    return image
