@@ -7,6 +7,7 @@ never silently reused.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -43,6 +44,15 @@ def pod_subnet() -> str:
 
 def kubeconfig_path(name: str | None = None) -> Path:
     return cache_root() / "clusters" / f"{name or cluster_name()}.kubeconfig"
+
+
+def config_digest() -> str:
+    """What the cluster was created from: cluster/kind.yaml's bytes."""
+    return hashlib.sha256(kind_config().read_bytes()).hexdigest()[:16]
+
+
+def config_stamp(name: str | None = None) -> Path:
+    return cache_root() / "clusters" / f"{name or cluster_name()}.kind-yaml.sha256"
 
 
 @dataclass
@@ -104,6 +114,9 @@ class Cluster:
                 h.problems.append(f"node container {c} is not running")
             elif image and img != image:
                 h.problems.append(f"node {c} runs {img}, not the current {image}")
+        stamp = config_stamp(self.name)
+        if not stamp.is_file() or stamp.read_text().strip() != config_digest():
+            h.problems.append("cluster/kind.yaml changed since the cluster was created (or it was created elsewhere)")
         if h.problems:
             return h
         try:
@@ -137,10 +150,12 @@ class Cluster:
             str(self.kubectl.kubeconfig),
             "--retain",
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        config_stamp(self.name).unlink(missing_ok=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=repo_root())
         if proc.returncode != 0:
             logs = self._collect_failure_hint()
             raise RuntimeError(f"kind create cluster failed:\n{proc.stdout}{proc.stderr}\n{logs}")
+        config_stamp(self.name).write_text(config_digest() + "\n")
         install_default_network(self.kubectl, pod_subnet())
         ensure_registry(self.node_containers())
         self.wait_ready(wait_s)
