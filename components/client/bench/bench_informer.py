@@ -1,8 +1,10 @@
 """Benchmark: change → handler latency and memory per cached object, informer vs a plain watch loop.
 
-Runs against the fake API server (``kubelab_client.testing``) in this process, so the
-numbers include the fake server's own work and the GIL it shares with the clients; they
-compare the two clients under the same conditions, they are not a cluster's figures.
+By default it runs against the fake API server (``kubelab_client.testing``) in this
+process, so the numbers include the fake server's own work and the GIL it shares with
+the clients. With ``--kubeconfig`` it runs against a real cluster (the lab's kind
+cluster): ConfigMaps in a scratch namespace ``kubelab-bench``, deleted afterwards.
+Either way both clients are measured in the same run under the same conditions.
 
 * latency, paced: one update at a time, the next once both clients saw it (no queueing);
 * latency, burst: ``--burst`` updates back to back (queueing included), and the time
@@ -11,6 +13,7 @@ compare the two clients under the same conditions, they are not a cluster's figu
   synced none, per object; beside the same objects kept as plain dicts and as JSON text.
 
     uv run python components/client/bench/bench_informer.py [--objects 1000] [--updates 1000]
+    uv run python components/client/bench/bench_informer.py --kubeconfig "$KUBECONFIG"  # a real cluster
 """
 
 from __future__ import annotations
@@ -29,11 +32,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from kubelab_client.errors import ApiError
 from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch, WatchOptions
 from kubelab_client.objects import resource_version
-from kubelab_client.resources import CONFIGMAPS
+from kubelab_client.resources import CONFIGMAPS, NAMESPACES
 from kubelab_client.testing import FakeApiServer, fast_reflector_options
 
 console = Console(width=120)
@@ -59,10 +63,77 @@ class Probe:
             return self.cond.wait_for(lambda: rv in self.seen, timeout)
 
 
-def populate(fake: FakeApiServer, n: int, rng: random.Random) -> None:
+NAMESPACE = "kubelab-bench"
+
+
+class FakeBackend:
+    """The in-process fake API server."""
+
+    where = "fake API server in-process"
+
+    def __init__(self) -> None:
+        self.fake = FakeApiServer()
+        self.fake.__enter__()
+        self.api = Api.for_host(self.fake.url)
+
+    def apply(self, name: str, data: dict[str, str], labels: dict[str, str] | None = None) -> Any:
+        return self.fake.apply("bench", name, data, labels)
+
+    def wait_watches(self, n: int) -> None:
+        self.fake.wait_for(lambda: self.fake.open_watches() >= n)
+
+    def close(self) -> None:
+        self.api.close()
+        self.fake.__exit__(None, None, None)
+
+
+class ClusterBackend:
+    """A real API server: ConfigMaps in a scratch namespace."""
+
+    where = "real API server (kind cluster)"
+
+    def __init__(self, kubeconfig: str) -> None:
+        self.api = Api.from_config(kubeconfig)
+        self._delete_namespace()
+        self.api.create(NAMESPACES, {"metadata": {"name": NAMESPACE}})
+
+    def _delete_namespace(self) -> None:
+        try:
+            self.api.delete(NAMESPACES, NAMESPACE)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                self.api.get(NAMESPACES, NAMESPACE)
+            except ApiError as exc:
+                if exc.status == 404:
+                    return
+            time.sleep(0.5)
+
+    def apply(self, name: str, data: dict[str, str], labels: dict[str, str] | None = None) -> Any:
+        if labels is not None:
+            obj = {"metadata": {"name": name, "namespace": NAMESPACE, "labels": labels}, "data": data}
+            return self.api.create(CONFIGMAPS, obj)
+        return self.api.patch(CONFIGMAPS, name, {"data": data}, NAMESPACE)
+
+    def wait_watches(self, n: int) -> None:
+        time.sleep(1.0)  # a real server does not tell; watches open within milliseconds
+
+    def close(self) -> None:
+        self._delete_namespace()
+        self.api.close()
+
+
+Backend = FakeBackend | ClusterBackend
+
+
+def populate(backend: Backend, n: int, rng: random.Random) -> None:
     for i in range(n):
         data = {f"key-{k}": f"value-{rng.random():.12f}" for k in range(5)}
-        fake.apply("bench", f"cm-{i:05}", data, {"app": "bench", "shard": str(i % 10)})
+        backend.apply(f"cm-{i:05}", data, {"app": "bench", "shard": str(i % 10)})
 
 
 def start_informer(api: Api, stop: threading.Event, selector: str | None, probe: Probe | None) -> SharedInformer:
@@ -77,9 +148,11 @@ def start_informer(api: Api, stop: threading.Event, selector: str | None, probe:
     return informer
 
 
-def plain_watch_loop(api: Api, stop: threading.Event, rv: str, probe: Probe) -> threading.Thread:
+def plain_watch_loop(api: Api, stop: threading.Event, rv: str, probe: Probe, selector: str) -> threading.Thread:
     """What you would write without the cache layer: one watch, events to a callback."""
-    stream = ListWatch(api, CONFIGMAPS).watch(WatchOptions(rv, timeout_seconds=600, read_timeout=660))
+    stream = ListWatch(api, CONFIGMAPS, label_selector=selector).watch(
+        WatchOptions(rv, timeout_seconds=600, read_timeout=660)
+    )
 
     def loop() -> None:
         for event in stream:
@@ -91,7 +164,7 @@ def plain_watch_loop(api: Api, stop: threading.Event, rv: str, probe: Probe) -> 
     return thread
 
 
-def measure_memory(fake: FakeApiServer, api: Api, n: int) -> dict[str, float]:
+def measure_memory(api: Api, n: int) -> dict[str, float]:
     def informer_bytes(selector: str) -> int:
         stop = threading.Event()
         gc.collect()
@@ -136,25 +209,27 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500, help="back-to-back updates")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--kubeconfig", help="run against this cluster instead of the in-process fake server")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    with FakeApiServer() as fake:
-        api = Api.for_host(fake.url)
-        populate(fake, args.objects, rng)
-        memory = measure_memory(fake, api, args.objects)
+    backend: Backend = ClusterBackend(args.kubeconfig) if args.kubeconfig else FakeBackend()
+    try:
+        api = backend.api
+        populate(backend, args.objects, rng)
+        memory = measure_memory(api, args.objects)
 
         stop = threading.Event()
         informer_probe, plain_probe = Probe("informer"), Probe("plain")
-        informer = start_informer(api, stop, None, informer_probe)
-        plain_watch_loop(api, stop, informer.last_sync_resource_version, plain_probe)
-        fake.wait_for(lambda: fake.open_watches() == 2)
+        informer = start_informer(api, stop, "app=bench", informer_probe)
+        plain_watch_loop(api, stop, informer.last_sync_resource_version, plain_probe, "app=bench")
+        backend.wait_watches(2)
         names = [f"cm-{i:05}" for i in range(args.objects)]
 
         def update() -> tuple[int, float]:
             name = rng.choice(names)
             started = time.perf_counter()
-            obj = fake.apply("bench", name, {"key-0": f"{rng.random():.12f}"})
+            obj = backend.apply(name, {"key-0": f"{rng.random():.12f}"})
             return int(resource_version(obj)), started
 
         paced: dict[str, list[float]] = {"informer": [], "plain": []}
@@ -175,9 +250,10 @@ def main() -> None:
             burst[probe.name] = [probe.seen[rv] - t for rv, t in sent]
             drain[probe.name] = probe.seen[sent[-1][0]] - burst_started
         stop.set()
-        api.close()
+    finally:
+        backend.close()
 
-    table = Table(title=f"change → handler latency, ms ({args.objects} cached objects, fake API server in-process)")
+    table = Table(title=f"change → handler latency, ms ({args.objects} cached objects, {backend.where})")
     for column in ("client", "mode", "n", "p50", "p90", "p99", "max", "burst drained"):
         table.add_column(column, justify="right" if column not in ("client", "mode") else "left")
     labels = {"informer": "SharedInformer → handler", "plain": "plain watch loop"}
