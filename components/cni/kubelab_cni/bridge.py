@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+from typing import Any
 
 from kubelab_cni import netns
-from kubelab_cni.netlink import IPRoute, NetlinkError, link_attrs, link_index
+from kubelab_cni.netlink import IPRoute, NetlinkError, link_by_name
 from kubelab_cni.protocol import CniError, Code
 
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
@@ -19,10 +20,10 @@ def _random_mac() -> str:
     return ":".join(f"{b:02x}" for b in octets)
 
 
-def ensure_bridge(ipr: IPRoute, name: str, mtu: int | None, promisc: bool) -> int:
-    """The bridge's index, creating it if needed; concurrent creators are fine."""
-    index = link_index(ipr, name)
-    if index is None:
+def ensure_bridge(ipr: IPRoute, name: str, mtu: int | None, promisc: bool) -> dict[str, Any]:
+    """The bridge's attributes (``index``, ``mac``...), creating it if needed; concurrent creators are fine."""
+    attrs = link_by_name(ipr, name)
+    if attrs is None:
         # A fixed MAC of its own: otherwise the bridge takes its lowest port's MAC and changes it
         # as pods come and go, which breaks the pods' ARP entries for the gateway.
         spec: dict[str, object] = {"ifname": name, "kind": "bridge", "address": _random_mac()}
@@ -33,17 +34,17 @@ def ensure_bridge(ipr: IPRoute, name: str, mtu: int | None, promisc: bool) -> in
         except NetlinkError as exc:
             if exc.code != errno.EEXIST:
                 raise CniError(Code.NETLINK_FAILURE, f"cannot create bridge {name}", str(exc)) from exc
-        index = link_index(ipr, name)
-        if index is None:
+        attrs = link_by_name(ipr, name)
+        if attrs is None:
             raise CniError(Code.NETLINK_FAILURE, f"bridge {name} vanished right after it was created")
-    attrs = link_attrs(ipr, index)
     if attrs["kind"] != "bridge":
         raise CniError(Code.INVALID_CONFIG, f"{name} already exists but is not a bridge", f"kind={attrs['kind']}")
+    index = attrs["index"]
     if not attrs["up"]:
         ipr.link("set", index=index, state="up")
     if promisc:
         ipr.link("set", index=index, flags=0x100, mask=0x100)  # IFF_PROMISC
-    return index
+    return attrs
 
 
 def ensure_gateway(ipr: IPRoute, bridge: int, gateway: IPInterface, force: bool) -> None:

@@ -1,7 +1,9 @@
 """``kubelab-cni-daemon``: the long-lived half of the thick plugin.
 
 It imports pyroute2 and the command code once, then serves plugin calls forwarded by the
-``kubelab-cni`` shim on a unix socket, one thread per call. Calls for one container ID are
+``kubelab-cni`` shim on a unix socket, each call on one of a pool of long-lived worker
+threads (started on demand, never more than ``MAX_WORKERS``) that keep their node-side
+netlink handle between calls. Calls for one container ID are
 serialized by the same per-container file lock the in-process path takes. The daemon must
 run in the network namespace the runtime runs plugins in (the node's); a shim from another
 namespace is refused and does the work itself.
@@ -14,10 +16,12 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import signal
 import socket
 import socketserver
 import sys
+import threading
 import time
 from types import FrameType
 
@@ -51,17 +55,31 @@ class _Handler(socketserver.BaseRequestHandler):
         started = time.perf_counter()
         try:
             raw_header, stdin = wire.recv_blobs(sock, 2)
-            header = json.loads(raw_header)
+            if raw_header.startswith(b"{"):  # a shim from before the kubelab-cni/2 header
+                legacy = json.loads(raw_header)
+                netns = legacy.get("netns")
+                env = {str(k): str(v) for k, v in (legacy.get("env") or {}).items()}
+            else:
+                netns, raw_env = wire.decode_request(raw_header)
+                env = {os.fsdecode(k): os.fsdecode(v) for k, v in raw_env.items()}
+                legacy = None
         except (EOFError, ValueError, OSError) as exc:
             log.warning("bad request: %s", exc)
             return
-        env = {str(k): str(v) for k, v in (header.get("env") or {}).items()}
-        if header.get("netns") != self.server.netns:
-            wire.send_blobs(sock, json.dumps({"rc": None, "refused": "different network namespace"}).encode(), b"", b"")
+
+        def reply(rc: int | None, out: bytes = b"", err: bytes = b"", refused: str = "") -> None:
+            if legacy is None:
+                header = wire.encode_reply(rc, refused)
+            else:
+                header = json.dumps({"rc": rc, "refused": refused} if rc is None else {"rc": rc}).encode()
+            wire.send_blobs(sock, header, out, err)
+
+        if netns != self.server.netns:
+            reply(None, refused="different network namespace")
             return
         outcome = run(env, stdin)
         try:
-            wire.send_blobs(sock, json.dumps({"rc": outcome.rc}).encode(), outcome.stdout, outcome.stderr)
+            reply(outcome.rc, outcome.stdout, outcome.stderr)
         except OSError as exc:
             log.warning("could not answer %s: %s", env.get("CNI_COMMAND"), exc)
         log.info(
@@ -74,14 +92,20 @@ class _Handler(socketserver.BaseRequestHandler):
         )
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
+MAX_WORKERS = 64
+
+
+class Server(socketserver.UnixStreamServer):
     allow_reuse_address = True
     request_queue_size = 128
 
     def __init__(self, path: str) -> None:
         self.netns = _own_netns()
         self.path = path
+        self._queue: queue.SimpleQueue[socket.socket | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers = 0
+        self._idle = 0
         _claim(path)
         old = os.umask(0o077)
         try:
@@ -89,8 +113,39 @@ class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         finally:
             os.umask(old)
 
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Hand the call to an idle worker, starting one if none is idle (up to ``MAX_WORKERS``;
+        beyond that calls wait in the queue: every call a worker waits on is already running)."""
+        with self._lock:
+            if self._idle > 0:
+                self._idle -= 1
+            elif self._workers < MAX_WORKERS:
+                self._workers += 1
+                threading.Thread(target=self._work, name=f"worker-{self._workers}", daemon=True).start()
+        self._queue.put(request)
+
+    def _work(self) -> None:
+        from kubelab_cni.netlink import drop_host_socket, keep_host_socket
+
+        keep_host_socket()
+        try:
+            while (request := self._queue.get()) is not None:
+                try:
+                    self.finish_request(request, request.getpeername())
+                except Exception:
+                    self.handle_error(request, None)
+                finally:
+                    self.shutdown_request(request)
+                    with self._lock:
+                        self._idle += 1
+        finally:
+            drop_host_socket()
+
     def server_close(self) -> None:
         super().server_close()
+        with self._lock:
+            for _ in range(self._workers):
+                self._queue.put(None)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 

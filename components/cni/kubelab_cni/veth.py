@@ -12,7 +12,7 @@ import errno
 import hashlib
 from dataclasses import dataclass
 
-from kubelab_cni.netlink import IPRoute, NetlinkError, link_attrs, link_index
+from kubelab_cni.netlink import IPRoute, NetlinkError, link_by_name, link_index
 from kubelab_cni.protocol import CniError, Code
 
 ALIAS_PREFIX = "kubelab-cni"
@@ -59,9 +59,7 @@ def create(
     if link_index(container, ifname) is not None:
         raise CniError(Code.INTERFACE_EXISTS, f"interface {ifname} already exists in the container")
     name = host_name(container_id, ifname)
-    stale = link_index(host, name)
-    if stale is not None:  # left by an ADD of this attachment that died; its peer went with the netns
-        remove_host_end(host, name)
+    remove_host_end(host, name)  # left by an ADD of this attachment that died; its peer went with the netns
     spec: dict[str, object] = {"ifname": name, "kind": "veth", "peer": {"ifname": ifname, "net_ns_fd": netns_fd}}
     if mtu:
         spec["mtu"] = mtu
@@ -72,14 +70,12 @@ def create(
         if exc.code == errno.EEXIST:
             raise CniError(Code.INTERFACE_EXISTS, f"interface {ifname} already exists in the container") from exc
         raise CniError(Code.NETLINK_FAILURE, "cannot create the veth pair", str(exc)) from exc
-    host_index = link_index(host, name)
-    container_index = link_index(container, ifname)
-    if host_index is None or container_index is None:
+    h = link_by_name(host, name)
+    c = link_by_name(container, ifname)
+    if h is None or c is None:
         raise CniError(Code.NETLINK_FAILURE, "veth pair missing right after it was created")
-    host.link("set", index=host_index, ifalias=alias(network, container_id, ifname))
-    h = link_attrs(host, host_index)
-    c = link_attrs(container, container_index)
-    return Pair(host_index, name, h["mac"], container_index, c["mac"], int(c["mtu"]))
+    host.link("set", index=h["index"], ifalias=alias(network, container_id, ifname))
+    return Pair(h["index"], name, h["mac"], c["index"], c["mac"], int(c["mtu"]))
 
 
 def attach(host: IPRoute, pair: Pair, bridge: int, hairpin: bool) -> None:

@@ -32,7 +32,8 @@ def add(inv: Invocation, stdin: bytes, env: Mapping[str, str]) -> Outcome:
         allocations = allocator.allocate(inv.container_id, inv.ifname) if allocator else _NO_ALLOCATIONS
         crash_point(env, "reserve")
         try:
-            br_index = bridge.ensure_bridge(h, conf.bridge, conf.mtu, conf.promisc_mode)
+            br = bridge.ensure_bridge(h, conf.bridge, conf.mtu, conf.promisc_mode)
+            br_index = br["index"]
             if conf.gateway_mode:
                 for a in allocations:
                     gw = ipaddress.ip_interface(f"{a.range.gateway}/{a.range.subnet.prefixlen}")
@@ -52,12 +53,11 @@ def add(inv: Invocation, stdin: bytes, env: Mapping[str, str]) -> Outcome:
                         tag = masquerade.Tag(conf.name, inv.container_id, inv.ifname)
                         m.add(tag, a.reservation.address, a.range.subnet)
                 crash_point(env, "masquerade")
-            br = h.link("get", index=br_index)[0]
         except BaseException:
             _undo(h, conf, inv, allocator)
             raise
     result.interfaces = [
-        Interface(conf.bridge, br.get("IFLA_ADDRESS")),
+        Interface(conf.bridge, br["mac"]),
         Interface(pair.host_name, pair.host_mac),
         Interface(inv.ifname, pair.container_mac, sandbox=inv.netns),
     ]
