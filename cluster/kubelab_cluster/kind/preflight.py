@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+from pathlib import Path
 
 from kubelab_cluster.kind.registry import HOST_PORT, NAME
 
@@ -52,7 +53,13 @@ def check_port(port: int = HOST_PORT) -> None:
                 ) from None
 
 
+# Mounted at /etc/kubelab in every node (cluster/kind.yaml): labs write files there for
+# kube-apiserver and the kubelet while the cluster runs.
+CLUSTER_FILES = Path("/var/lib/kubelab/cluster-files")
+
+
 def preflight() -> None:
+    CLUSTER_FILES.mkdir(parents=True, exist_ok=True)
     if shutil.which("docker") is None:
         raise PreflightError("docker is not installed. Fix: `uv run kubelab-host setup` (or `nox -s host`)")
     check_disk(docker_root())

@@ -15,6 +15,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
+from kubelab_cluster.kind import pods
 from kubelab_cluster.kind.kubectl import Kubectl
 
 LAB = Path(__file__).resolve().parent.parent
@@ -172,42 +173,14 @@ def pod(
     labels: dict[str, str] | None = None,
     ports: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": "main", "image": image, "imagePullPolicy": "Never", "command": command}
-    if ports:
-        container["ports"] = ports
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": NS, "labels": labels or {"app": name}},
-        "spec": {
-            "nodeName": node,
-            "restartPolicy": restart,
-            "terminationGracePeriodSeconds": 0,
-            "enableServiceLinks": False,
-            "containers": [container],
-        },
-    }
+    return pods.pod_manifest(name, NS, image, node, command, restart=restart, labels=labels, ports=ports)
 
 
-def apply(kubectl: Kubectl, *objs: dict[str, Any]) -> None:
-    kubectl.run("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": list(objs)}))
+apply = pods.apply
 
 
 def wait_phase(kubectl: Kubectl, name: str, phases: set[str], timeout: float = 90) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        obj: dict[str, Any] = kubectl.json("-n", NS, "get", "pod", name)
-        phase = obj["status"].get("phase")
-        ready = all(s.get("ready") for s in obj["status"].get("containerStatuses", [{}]))
-        if phase in phases and (phase != "Running" or ready):
-            return obj
-        if phase == "Failed" or time.monotonic() > deadline:
-            logs = kubectl.run("-n", NS, "logs", name, check=False)
-            events = kubectl.run(
-                "-n", NS, "get", "events", "--field-selector", f"involvedObject.name={name}", check=False
-            )
-            raise AssertionError(f"pod {name} is {phase}, wanted {phases}\nlogs:\n{logs}\nevents:\n{events}")
-        time.sleep(0.5)
+    return pods.wait_phase(kubectl, NS, name, phases, timeout)
 
 
 def fetch_code(url: str, tries: int = 20) -> str:
@@ -225,10 +198,7 @@ def fetch_code(url: str, tries: int = 20) -> str:
 
 
 def run_to_completion(kubectl: Kubectl, name: str, image: str, node: str, code: str) -> str:
-    kubectl.run("-n", NS, "delete", "pod", name, "--ignore-not-found", "--wait=true", "--grace-period=0")
-    apply(kubectl, pod(name, image, node, ["python3", "-c", code]))
-    wait_phase(kubectl, name, {"Succeeded"})
-    return kubectl.run("-n", NS, "logs", name)
+    return pods.run_to_completion(kubectl, NS, name, image, node, code)
 
 
 def exec_in(kubectl: Kubectl, name: str, code: str) -> str:

@@ -5,57 +5,31 @@ Each test says what it needs from the cluster; a failure prints a hint.
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from kubelab_cluster.kind import pods
 from kubelab_cluster.kind.kubectl import Kubectl
 
 NS = "kubelab-smoke"
 
 
 def apply(kubectl: Kubectl, obj: dict[str, Any]) -> None:
-    kubectl.run("apply", "-f", "-", stdin=json.dumps(obj))
+    pods.apply(kubectl, obj)
 
 
-def pod(
-    name: str, image: str, node: str, command: list[str], restart: str = "Never", labels: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": NS, "labels": labels or {"app": name}},
-        "spec": {
-            "nodeName": node,
-            "restartPolicy": restart,
-            "containers": [{"name": "main", "image": image, "imagePullPolicy": "Never", "command": command}],
-        },
-    }
+def pod(name: str, image: str, node: str, command: list[str], restart: str = "Never") -> dict[str, Any]:
+    return pods.pod_manifest(name, NS, image, node, command, restart=restart)
 
 
 def wait_phase(kubectl: Kubectl, name: str, phases: set[str], timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        obj: dict[str, Any] = kubectl.json("-n", NS, "get", "pod", name)
-        phase = obj["status"].get("phase")
-        if phase in phases:
-            return obj
-        if phase == "Failed" or time.monotonic() > deadline:
-            logs = kubectl.run("-n", NS, "logs", name, check=False)
-            events = kubectl.run(
-                "-n", NS, "get", "events", "--field-selector", f"involvedObject.name={name}", check=False
-            )
-            raise AssertionError(f"pod {name} is {phase}, wanted {phases}\nlogs:\n{logs}\nevents:\n{events}")
-        time.sleep(1)
+    return pods.wait_phase(kubectl, NS, name, phases, timeout)
 
 
 def run_to_completion(kubectl: Kubectl, name: str, image: str, node: str, code: str) -> str:
-    apply(kubectl, pod(name, image, node, ["python3", "-c", code]))
-    wait_phase(kubectl, name, {"Succeeded"})
-    return kubectl.run("-n", NS, "logs", name)
+    return pods.run_to_completion(kubectl, NS, name, image, node, code)
 
 
 @pytest.fixture(scope="module")
