@@ -80,6 +80,16 @@ def lookup(a: Artifact, pins: Pins, override: Override = Override()) -> Built | 
     return Built(a.name, data["version"], d, binaries, True, 0.0, data["seconds"])
 
 
+def built_binary(artifact: str, binary: str | None = None, pins: Pins | None = None) -> Path | None:
+    """The path of an already built binary for the current pins, or None (never builds)."""
+    from kubelab_cluster.pins import pins as current_pins
+    from kubelab_cluster.toolchain.artifacts import BY_NAME
+
+    a = BY_NAME[artifact]
+    hit = lookup(a, pins or current_pins())
+    return hit.binaries[binary or next(iter(a.binaries))] if hit else None
+
+
 def check_debian_deps(a: Artifact) -> None:
     if not a.debian_build_deps or not shutil.which("dpkg-query"):
         return

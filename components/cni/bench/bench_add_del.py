@@ -25,6 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from kubelab_cluster.toolchain.build import built_binary
 from kubelab_cni.install import install
 from kubelab_cni.runtime import Netns, exec_plugin, unique_name
 
@@ -68,13 +69,8 @@ def enter(ns: Netns) -> None:
 def reference_dir() -> Path | None:
     if os.environ.get("KUBELAB_CNI_REFERENCE_DIR"):
         return Path(os.environ["KUBELAB_CNI_REFERENCE_DIR"])
-    proc = subprocess.run(
-        [sys.executable, "-m", "kubelab_cluster.toolchain.cli", "path", "cni-plugins", "bridge"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return Path(proc.stdout.strip()).parent if proc.returncode == 0 else None
+    bridge = built_binary("cni-plugins", "bridge")
+    return bridge.parent if bridge else None
 
 
 def network(work: Path, index: int, type_: str) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def create(
     if link_index(container, ifname) is not None:
         raise CniError(Code.INTERFACE_EXISTS, f"interface {ifname} already exists in the container")
     name = host_name(container_id, ifname)
-    remove_host_end(host, name)  # left by an ADD of this attachment that died; its peer went with the netns
+    remove_link(host, name)  # left by an ADD of this attachment that died; its peer went with the netns
     spec: dict[str, object] = {"ifname": name, "kind": "veth", "peer": {"ifname": ifname, "net_ns_fd": netns_fd}}
     if mtu:
         spec["mtu"] = mtu
@@ -84,26 +84,13 @@ def attach(host: IPRoute, pair: Pair, bridge: int, hairpin: bool) -> None:
         host.brport("set", index=pair.host_index, mode=1)
 
 
-def remove_host_end(host: IPRoute, name: str) -> bool:
-    """Delete a host end (its peer goes with it); False if it was not there."""
-    index = link_index(host, name)
+def remove_link(ipr: IPRoute, name: str) -> bool:
+    """Delete a veth end by name in ``ipr``'s namespace (its peer goes with it); False if it was not there."""
+    index = link_index(ipr, name)
     if index is None:
         return False
     try:
-        host.link("del", index=index)
-    except NetlinkError as exc:
-        if exc.code not in (errno.ENODEV, errno.ENOENT):
-            raise
-        return False
-    return True
-
-
-def remove_container_end(container: IPRoute, ifname: str) -> bool:
-    index = link_index(container, ifname)
-    if index is None:
-        return False
-    try:
-        container.link("del", index=index)
+        ipr.link("del", index=index)
     except NetlinkError as exc:
         if exc.code not in (errno.ENODEV, errno.ENOENT):
             raise

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from kubelab_cluster.toolchain.build import built_binary
 from kubelab_cni import netns as nsutil
 from kubelab_cni.install import install
 from kubelab_cni.runtime import Call, Netns, exec_plugin, unique_name
@@ -51,30 +52,18 @@ def reference_dir() -> Path | None:
     """The built reference plugins (``$KUBELAB_CNI_REFERENCE_DIR`` overrides the toolchain cache)."""
     if os.environ.get("KUBELAB_CNI_REFERENCE_DIR"):
         return Path(os.environ["KUBELAB_CNI_REFERENCE_DIR"])
-    proc = subprocess.run(
-        [sys.executable, "-m", "kubelab_cluster.toolchain.cli", "path", "cni-plugins", "bridge"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return None
-    return Path(proc.stdout.strip()).parent
+    bridge = built_binary("cni-plugins", "bridge")
+    return bridge.parent if bridge else None
 
 
 @pytest.fixture(scope="session")
 def cnitool() -> str:
     if os.environ.get("KUBELAB_CNITOOL"):
         return os.environ["KUBELAB_CNITOOL"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "kubelab_cluster.toolchain.cli", "path", "cnitool"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
+    tool = built_binary("cnitool")
+    if tool is None:
         pytest.skip("cnitool is not built (nox -s toolchain)")
-    return proc.stdout.strip()
+    return str(tool)
 
 
 @pytest.fixture

@@ -88,7 +88,7 @@ def _configure_container(c: IPRoute, index: int, ips: list, routes: list) -> Non
 def _undo(h: IPRoute, conf: config.NetConf, inv: Invocation, allocator: Allocator | None) -> None:
     """Best effort: take back everything this ADD may have made."""
     try:
-        veth.remove_host_end(h, veth.host_name(inv.container_id, inv.ifname))
+        veth.remove_link(h, veth.host_name(inv.container_id, inv.ifname))
     finally:
         try:
             if conf.ip_masq:

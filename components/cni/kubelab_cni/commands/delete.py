@@ -17,14 +17,14 @@ def delete(inv: Invocation, stdin: bytes) -> Outcome:
         if netns.exists(inv.netns):
             try:
                 with netns.opened(inv.netns) as fd, inside(fd) as c:
-                    veth.remove_container_end(c, inv.ifname)
+                    veth.remove_link(c, inv.ifname)
             except CniError:
                 pass  # not (or no longer) a network namespace: nothing of ours inside
             except (OSError, NetlinkError) as exc:
                 errors.append(f"container side: {exc}")
         try:
             with host() as h:
-                veth.remove_host_end(h, veth.host_name(inv.container_id, inv.ifname))
+                veth.remove_link(h, veth.host_name(inv.container_id, inv.ifname))
         except (OSError, NetlinkError) as exc:
             errors.append(f"host veth: {exc}")
         if conf.ip_masq:

@@ -30,7 +30,7 @@ def gc(stdin: bytes) -> Outcome:
                 if owner is None or owner[0] != conf.name or (owner[1], owner[2]) in valid:
                     continue
                 name = link_attrs(h, msg["index"])["name"]
-                veth.remove_host_end(h, name)
+                veth.remove_link(h, name)
     except (OSError, NetlinkError) as exc:
         errors.append(f"veths: {exc}")
     for version in (4, 6):
