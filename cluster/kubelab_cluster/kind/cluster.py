@@ -176,6 +176,19 @@ class Cluster:
         self.kubectl.run(
             "-n", "kube-system", "rollout", "status", "deployment/coredns", f"--timeout={left}s", timeout=left + 10
         )
+        # The control plane's static pods pass their readiness probes a little after the
+        # node is Ready: "ready" means every kube-system pod is.
+        left = max(10, int(deadline - time.monotonic()))
+        self.kubectl.run(
+            "-n",
+            "kube-system",
+            "wait",
+            "--for=condition=Ready",
+            "pods",
+            "--all",
+            f"--timeout={left}s",
+            timeout=left + 10,
+        )
 
 
 def ensure_cluster(pins: Pins) -> Cluster:
