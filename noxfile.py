@@ -39,6 +39,7 @@ def run(session: nox.Session, *args: str) -> None:
 def toolchain(session: nox.Session) -> None:
     """Build Kubernetes, kind, containerd, runc, etcd, CNI plugins, critest, csi-sanity... from the Go proxy."""
     sync(session)
+    run(session, "kubelab-host", "packages")
     run(session, "kubelab-toolchain", "build", *session.posargs)
 
 
@@ -51,7 +52,7 @@ def protos(session: nox.Session) -> None:
 
 @nox.session
 def host(session: nox.Session) -> None:
-    """Check the host and set up the Docker engine (and the capability wrapper where needed)."""
+    """Install the Debian packages the builds need, set up the Docker engine (and the capability wrapper)."""
     sync(session)
     run(session, "kubelab-host", "setup")
 
@@ -60,6 +61,7 @@ def host(session: nox.Session) -> None:
 def images(session: nox.Session) -> None:
     """Build the kind node image with every control-plane image preloaded (no registry)."""
     sync(session)
+    run(session, "kubelab-host", "packages")
     run(session, "kubelab-images", "node")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kubelab_cluster.host import daemon_json, detect, docker_engine, provision, runtime_wrapper
+from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, provision, runtime_wrapper
 from kubelab_cluster.host.capabilities import parse_status
 from kubelab_cluster.host.detect import HostFacts
 from kubelab_cluster.host.docker_engine import EngineInfo
@@ -70,6 +70,7 @@ class Recorder:
 def host(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     rec = Recorder()
     monkeypatch.setattr(docker_engine, "install_engine", rec("install_engine", "20.10.24+dfsg1-1+deb12u1+b6"))
+    monkeypatch.setattr(packages, "install", rec("packages.install", {"libseccomp-dev": "2.5.4-1+deb12u1"}))
     monkeypatch.setattr(docker_engine, "start", rec("start", "started"))
     monkeypatch.setattr(docker_engine, "restart", rec("restart", "restarted"))
     monkeypatch.setattr(runtime_wrapper, "install", rec("wrapper.install", True))
@@ -122,6 +123,16 @@ def test_restricted_host_already_set_up_changes_nothing(host: Recorder, monkeypa
     report = provision.run_setup()
     assert host.calls == ["wrapper.install", "daemon_json.register"]
     assert report.changes == []
+
+
+def test_missing_build_packages_are_installed_first(host: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = replace(facts(restricted=False, engine_info=None, dockerd=False), missing_packages=["libseccomp-dev"])
+    _use(monkeypatch, cold, engine())
+    report = provision.run_setup()
+    assert host.calls == ["packages.install", "install_engine", "start"]
+    assert "installed libseccomp-dev" in report.changes
+    row = next(f for f in evaluate(cold) if f.check == "Debian packages")
+    assert row.status is Status.FAIL and "libseccomp-dev (builds runc)" in row.detail
 
 
 def test_not_root_gets_the_command(host: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,9 +9,9 @@ import time
 
 from rich.table import Table
 
-from kubelab_cluster.host import daemon_json, detect, docker_engine, probe, runtime_wrapper
+from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, probe, runtime_wrapper
 from kubelab_cluster.host.findings import Finding, Status, evaluate, usable
-from kubelab_cluster.host.provision import SetupError, run_setup
+from kubelab_cluster.host.provision import SetupError, install_packages, run_setup
 from kubelab_cluster.progress import console, step
 
 _STYLE = {Status.OK: "green", Status.INFO: "cyan", Status.WARN: "yellow", Status.FAIL: "bold red"}
@@ -57,6 +57,20 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return 0 if usable(findings) else 1
 
 
+def cmd_packages(_: argparse.Namespace) -> int:
+    """Only the Debian packages (what ``nox -s toolchain`` needs before building)."""
+    started = time.monotonic()
+    try:
+        changes = install_packages(detect.gather())
+    except SetupError as exc:
+        console.print(f"[bold red]setup failed:[/bold red] {exc}")
+        return 1
+    needed = packages.required()
+    what = "; ".join(changes) if changes else f"all {len(needed)} present ({', '.join(needed)})"
+    console.print(f"packages: {what} — {time.monotonic() - started:.1f} s")
+    return 0
+
+
 def cmd_probe(_: argparse.Namespace) -> int:
     try:
         with step(f"probe image {probe.PROBE_IMAGE}") as s:
@@ -85,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("setup", help="install/start the docker engine and, where needed, the capfix runtime")
     s.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for dockerd to answer")
     s.set_defaults(func=cmd_setup)
+    sub.add_parser(
+        "packages", help="install only the Debian packages the builds and images run (root on Debian/Ubuntu)"
+    ).set_defaults(func=cmd_packages)
     sub.add_parser("probe", help="run and exec into a privileged container (image built from busybox)").set_defaults(
         func=cmd_probe
     )

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubelab_cluster.host import capabilities, daemon_json, docker_engine, runtime_wrapper
+from kubelab_cluster.host import capabilities, daemon_json, docker_engine, packages, runtime_wrapper
 from kubelab_cluster.host.capabilities import CapabilitySets
 from kubelab_cluster.host.docker_engine import EngineInfo
 
@@ -89,6 +89,7 @@ class HostFacts:
     wrapper: runtime_wrapper.WrapperState
     daemon_json_registered: bool
     daemon_json_error: str = ""
+    missing_packages: list[str] = field(default_factory=list)  # Debian packages a build or image step runs
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -154,4 +155,5 @@ def gather(docker: str = "docker") -> HostFacts:
         wrapper=runtime_wrapper.state(wrapper_text or "", runtime_wrapper.WRAPPER_PATH),
         daemon_json_registered=registered,
         daemon_json_error=daemon_error,
+        missing_packages=packages.missing(packages.required()),
     )

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelab_cluster.host import packages
+
 ENGINE_PACKAGE = "docker.io"
 DOCKERD_LOG = Path("/var/log/kubelab-dockerd.log")
 DOCKERD_PIDFILE = Path("/var/run/docker.pid")
-APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
-INSTALL_COMMAND = ["apt-get", "install", "-y", "--no-install-recommends", ENGINE_PACKAGE]
+INSTALL_COMMAND = packages.install_command([ENGINE_PACKAGE])
 
 
 class EngineError(RuntimeError):
@@ -111,19 +112,10 @@ def systemd_is_init(proc: Path = Path("/proc")) -> bool:
 
 def install_engine() -> str:
     """``apt-get install docker.io`` (after ``apt-get update`` if apt knows no candidate); returns its version."""
-    env = {**os.environ, **APT_ENV}
-    policy = subprocess.run(["apt-cache", "policy", ENGINE_PACKAGE], capture_output=True, text=True, check=False)
-    if "Candidate: (none)" in policy.stdout or "Candidate:" not in policy.stdout:
-        _run(["apt-get", "update"], env=env, what="apt-get update")
-    _run(INSTALL_COMMAND, env=env, what=f"installing {ENGINE_PACKAGE}")
-    return package_version(ENGINE_PACKAGE)
-
-
-def package_version(package: str) -> str:
-    proc = subprocess.run(
-        ["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True, check=False
-    )
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+    try:
+        return packages.install([ENGINE_PACKAGE])[ENGINE_PACKAGE]
+    except packages.AptError as exc:
+        raise EngineError(f"installing {ENGINE_PACKAGE} failed: {exc.problem}", log_tail=exc.output[-2000:]) from exc
 
 
 def _run(command: list[str], env: dict[str, str], what: str) -> None:

@@ -6,7 +6,7 @@ import enum
 import sys
 from dataclasses import dataclass
 
-from kubelab_cluster.host import docker_engine, runtime_wrapper
+from kubelab_cluster.host import docker_engine, packages, runtime_wrapper
 from kubelab_cluster.host.detect import GIB, MIN_FREE_GIB, HostFacts
 
 
@@ -62,6 +62,7 @@ def evaluate(facts: HostFacts) -> list[Finding]:
             Finding("docker engine", Status.FAIL, f"unreachable: {facts.engine_error} ({where})", engine_fix(facts))
         )
 
+    out.append(_packages_finding(facts))
     out.append(
         Finding(
             "root", Status.OK if facts.is_root else Status.INFO, "yes" if facts.is_root else "no (setup needs root)"
@@ -119,6 +120,20 @@ def evaluate(facts: HostFacts) -> list[Finding]:
         )
     )
     return out
+
+
+def _packages_finding(facts: HostFacts) -> Finding:
+    needed = packages.required()
+    if not facts.missing_packages:
+        return Finding("Debian packages", Status.OK, f"{len(needed)} build and image packages installed")
+    why = ", ".join(f"{p} ({needed.get(p, 'needed')})" for p in facts.missing_packages)
+    fix = setup_command(facts) if facts.debian_like else "install the equivalent packages with your package manager"
+    return Finding(
+        "Debian packages",
+        Status.FAIL,
+        f"missing: {why}",
+        f"{fix}   (or: {' '.join(packages.install_command(facts.missing_packages))})",
+    )
 
 
 def _capfix_finding(facts: HostFacts) -> Finding:

@@ -1,11 +1,13 @@
 """``kubelab-host setup``: make this host able to run the kind cluster, idempotently.
 
-1. Engine missing (no dockerd, nothing reachable): root on Debian/Ubuntu installs
+1. Debian packages a build or image step runs (``host/packages.py``) are installed
+   first, so that no build stops on a missing header fifteen minutes in.
+2. Engine missing (no dockerd, nothing reachable): root on Debian/Ubuntu installs
    ``docker.io``; anyone else gets the exact command to run.
-2. Only when the capability bounding set is incomplete: install the capfix wrapper and
+3. Only when the capability bounding set is incomplete: install the capfix wrapper and
    merge it into /etc/docker/daemon.json as the default runtime. On a normal host
    docker's configuration is never touched.
-3. Start dockerd if it is not running; restart it only if daemon.json changed or the
+4. Start dockerd if it is not running; restart it only if daemon.json changed or the
    running engine does not use the runtime registered there.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kubelab_cluster.host import daemon_json, detect, docker_engine, runtime_wrapper
+from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, runtime_wrapper
 from kubelab_cluster.host.detect import HostFacts
 from kubelab_cluster.host.findings import engine_fix, setup_command
 from kubelab_cluster.progress import console, step
@@ -34,6 +36,23 @@ def _need_root(facts: HostFacts, what: str) -> None:
         raise SetupError(f"{what} needs root. Run: {setup_command(facts)}")
 
 
+def install_packages(facts: HostFacts) -> list[str]:
+    """Install the Debian packages a build or image step runs and this host lacks; returns the changes."""
+    if not facts.missing_packages:
+        return []
+    what = " ".join(facts.missing_packages)
+    if not facts.debian_like:
+        raise SetupError(f"missing Debian packages ({what}) and this is not Debian/Ubuntu: install their equivalents")
+    _need_root(facts, f"installing {what}")
+    with step(f"install build and image packages: {what} (apt-get)") as s:
+        try:
+            versions = packages.install(facts.missing_packages)
+        except packages.AptError as exc:
+            raise SetupError(str(exc)) from exc
+        s.note = ", ".join(f"{p} {v}" for p, v in versions.items())
+    return [f"installed {what}"]
+
+
 def run_setup(timeout: float = 90.0) -> SetupReport:
     report = SetupReport()
     with step("detect the host") as s:
@@ -41,6 +60,8 @@ def run_setup(timeout: float = 90.0) -> SetupReport:
         s.note = f"{facts.os_name}; engine {'up' if facts.engine else 'down'}; " + (
             f"bounding set lacks {', '.join(facts.missing_caps)}" if facts.restricted else "full capabilities"
         )
+
+    report.changes += install_packages(facts)
 
     if facts.docker_cli is None or (facts.engine is None and facts.dockerd is None):
         if not facts.debian_like:

@@ -21,6 +21,8 @@ SCHEMA = 1
 SUITE = "bookworm"  # systemd 252: boots on cgroup v1 (systemd >= 256 refuses)
 
 APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+# Host packages this module runs (installed by `kubelab-host setup`, see host/packages.py).
+HOST_PACKAGES = {"debootstrap": "makes the node and lab images' root filesystems"}
 
 
 @dataclass(frozen=True)

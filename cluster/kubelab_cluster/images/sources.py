@@ -33,6 +33,10 @@ def tree_hash(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
+# Host packages this module runs (installed by `kubelab-host setup`, see host/packages.py).
+HOST_PACKAGES = {"gcc": "compiles the static pause binary", "libc6-dev": "the C library pause links statically"}
+
+
 def images_dir() -> Path:
     return repo_root() / "cluster" / "images"
 

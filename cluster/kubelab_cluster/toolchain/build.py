@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,19 +90,18 @@ def built_binary(artifact: str, binary: str | None = None, pins: Pins | None = N
     return hit.binaries[binary or next(iter(a.binaries))] if hit else None
 
 
-def check_debian_deps(a: Artifact) -> None:
-    if not a.debian_build_deps or not shutil.which("dpkg-query"):
-        return
-    missing = []
-    for pkg in a.debian_build_deps:
-        proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False)
-        if "install ok installed" not in proc.stdout:
-            missing.append(pkg)
+def check_debian_deps(todo: Sequence[Artifact]) -> None:
+    """Fail before the first build when a Debian package any of ``todo`` needs is missing."""
+    from kubelab_cluster.host import packages
+
+    needed = {pkg: a.name for a in todo for pkg in a.debian_build_deps}
+    missing = packages.missing(needed)
     if missing:
+        names = " ".join(missing)
         raise ToolchainError(
-            a.name,
-            f"missing Debian build dependencies: {' '.join(missing)}",
-            f"apt-get install -y {' '.join(missing)}  (.ci/run installs them on CI)",
+            ", ".join(sorted({needed[p] for p in missing})),
+            f"missing Debian build dependencies: {names}",
+            f"kubelab-host setup  (as root it installs them; or: apt-get install -y {names})",
             ["dpkg-query", "-W", *missing],
         )
 
@@ -137,7 +136,7 @@ def build(a: Artifact, pins: Pins, override: Override = Override(), force: bool 
         if hit:
             return hit
     started = time.monotonic()
-    check_debian_deps(a)
+    check_debian_deps([a])
     log = log_path(a, pins, override)
     log.unlink(missing_ok=True)
     go = GoRunner(a.name, pins.tools.go, log=log, cgo=a.cgo)

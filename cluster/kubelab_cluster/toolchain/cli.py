@@ -12,7 +12,15 @@ from kubelab_cluster.cache import cache_root
 from kubelab_cluster.pins import pin_file, pins
 from kubelab_cluster.progress import console, step
 from kubelab_cluster.toolchain.artifacts import ARTIFACTS, BY_NAME, Artifact
-from kubelab_cluster.toolchain.build import Built, Override, build, link_bin_dir, lookup, stale_entries
+from kubelab_cluster.toolchain.build import (
+    Built,
+    Override,
+    build,
+    check_debian_deps,
+    link_bin_dir,
+    lookup,
+    stale_entries,
+)
 from kubelab_cluster.toolchain.errors import ToolchainError
 
 
@@ -31,7 +39,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     console.print(f"toolchain: pins from {pin_file()}, cache in [bold]{cache_root()}[/bold]")
     started = time.monotonic()
     results: list[Built] = []
-    for a in _select(args.names):
+    selected = _select(args.names)
+    todo = [a for a in selected if args.force or not lookup(a, p, override)]
+    try:
+        check_debian_deps(todo)  # before the first build, not after fifteen minutes of them
+    except ToolchainError as exc:
+        console.print(f"[red]{exc.render()}[/red]")
+        return 1
+    for a in selected:
         version = override.git_version or p.get(a.pin)
         hit = None if args.force else lookup(a, p, override)
         if hit:
