@@ -2,9 +2,10 @@
 
 Run with `uv run nox -l` to list them. Every session shares the project's one
 environment (.venv, from uv.lock), so a repeated session installs nothing.
-Lab sessions take pytest arguments after `--`, plus `--impl PATH` (run the
-checkpoints against a student's implementation) and `--kubeconfig PATH` (use an
-existing cluster instead of creating the kind cluster).
+Lab sessions pass every argument after `--` to pytest only (never to the build steps they
+prepare with), among them `--impl PATH` (grade a student's implementation; what PATH is
+comes from the lab's lab.toml, and labs without `[impl]` refuse it) and
+`--kubeconfig PATH` (use an existing cluster instead of creating the kind cluster).
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).parent
-sys.path.insert(0, str(ROOT / "cluster"))
-from kubelab_cluster.labs import load_labs  # noqa: E402
+sys.path[:0] = [str(ROOT / "cluster"), str(ROOT / "components" / "kit"), str(ROOT / "labs" / "labkit")]
+from kubelab_labkit.impl import refusal  # noqa: E402
+from kubelab_labkit.registry import Lab, load_labs  # noqa: E402
 
 nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_missing_interpreters = True
 
-UNIT_TEST_DIRS = ["cluster/tests", *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/tests"))]
+UNIT_TEST_DIRS = [
+    "cluster/tests",
+    *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/tests")),
+    "labs/labkit/tests",
+]
+TYPED_PACKAGES = [
+    "cluster/kubelab_cluster",
+    *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/kubelab_*")),
+    "labs/labkit/kubelab_labkit",
+]
 LABS = load_labs(ROOT)
 
 
@@ -39,15 +50,23 @@ def run(session: nox.Session, *args: str) -> None:
 def toolchain(session: nox.Session) -> None:
     """Build Kubernetes, kind, containerd, runc, etcd, CNI plugins, critest, csi-sanity... from the Go proxy."""
     sync(session)
+    build_toolchain(session, *session.posargs)
+
+
+def build_toolchain(session: nox.Session, *args: str) -> None:
     run(session, "kubelab-host", "packages")
-    run(session, "kubelab-toolchain", "build", *session.posargs)
+    run(session, "kubelab-toolchain", "build", *args)
 
 
 @nox.session
 def protos(session: nox.Session) -> None:
     """Generate the Python gRPC stubs (CRI, CSI, kubelet plugin APIs) from the pinned Go modules."""
     sync(session)
-    run(session, "kubelab-protos", "generate", *session.posargs)
+    generate_protos(session, *session.posargs)
+
+
+def generate_protos(session: nox.Session, *args: str) -> None:
+    run(session, "kubelab-protos", "generate", *args)
 
 
 @nox.session
@@ -69,8 +88,12 @@ def images(session: nox.Session) -> None:
 def cluster(session: nox.Session) -> None:
     """Create the kind cluster of cluster/kind.yaml, or reuse a healthy one; prints the kubeconfig."""
     sync(session)
+    start_cluster(session)
+
+
+def start_cluster(session: nox.Session) -> None:
     run(session, "kubelab-host", "setup")
-    run(session, "kubelab-toolchain", "build")
+    build_toolchain(session)
     run(session, "kubelab-cluster", "up")
 
 
@@ -85,17 +108,35 @@ def cluster_down(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Unit and integration tests of every package; no cluster needed."""
     sync(session)
-    run(session, "kubelab-protos", "generate")
+    generate_protos(session)
     run(session, "pytest", *UNIT_TEST_DIRS, *session.posargs)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and mypy over the whole repository."""
+    """ruff, mypy, the import rules, and generated files (starters, lab table) against their sources."""
     sync(session)
     run(session, "ruff", "check", ".")
     run(session, "ruff", "format", "--check", ".")
-    run(session, "mypy", "cluster/kubelab_cluster", *[str(p) for p in sorted(ROOT.glob("components/*/kubelab_*"))])
+    run(session, "mypy", *TYPED_PACKAGES)
+    run(session, "lint-imports")
+    run(session, "kubelab-labs", "starters", "--check")
+    run(session, "kubelab-labs", "table", "--check")
+
+
+@nox.session
+def starters(session: nox.Session) -> None:
+    """Regenerate every lab's starter from the reference's solution markers (lint checks them)."""
+    sync(session)
+    run(session, "kubelab-labs", "starters")
+
+
+@nox.session
+def generate(session: nox.Session) -> None:
+    """Regenerate every generated file that is committed: starters and the lab table (README.md, docs/index.md)."""
+    sync(session)
+    run(session, "kubelab-labs", "starters")
+    run(session, "kubelab-labs", "table")
 
 
 @nox.session(name="bench-cni")
@@ -106,31 +147,36 @@ def bench_cni(session: nox.Session) -> None:
     run(session, "python", "components/cni/bench/bench_add_del.py", *session.posargs)
 
 
-PREPARE = {"toolchain": toolchain, "protos": protos, "cluster": cluster}
+PREPARE = {"toolchain": build_toolchain, "protos": generate_protos, "cluster": start_cluster}
 
 
-def run_lab(session: nox.Session, name: str) -> None:
-    lab = next(lab for lab in LABS if lab.name == name)
-    external = "--kubeconfig" in " ".join(session.posargs)
+def run_lab(session: nox.Session, lab: Lab) -> None:
+    """Prepare (without the session's arguments: those are pytest's), then run the checkpoints."""
+    args = session.posargs
+    if lab.impl is None and any(a == "--impl" or a.startswith("--impl=") for a in args):
+        session.error(refusal(lab))
+    external = any(a == "--kubeconfig" or a.startswith("--kubeconfig=") for a in args)
     for step in lab.prepare:
         if step == "cluster" and external:
             continue
         PREPARE[step](session)
-    run(session, "pytest", str(lab.checkpoint_dir.relative_to(ROOT)), *session.posargs)
+    run(session, "pytest", str(lab.checkpoint_dir.relative_to(ROOT)), *args)
 
 
-def _lab_session(name: str, title: str, chapter: int) -> None:
-    def lab(session: nox.Session) -> None:
+def _lab_session(lab: Lab) -> None:
+    def session_func(session: nox.Session) -> None:
         sync(session)
-        run_lab(session, name)
+        run_lab(session, lab)
 
-    where = f"Chapter {chapter} lab" if chapter else "Platform lab"
-    lab.__doc__ = f"{where}: {title}. Runs its checkpoints (pytest args, --impl, --kubeconfig after --)."
-    nox.session(name=f"lab-{name}")(lab)
+    where = f"Chapter {lab.chapter} lab" if lab.chapter else "Platform lab"
+    impl = f"--impl: {lab.impl.kind.value}" if lab.impl else "no --impl"
+    session_func.__doc__ = f"{where}: {lab.title}. Runs its checkpoints (pytest args after --; {impl})."
+    nox.session(name=lab.session)(session_func)
 
 
 for _lab in LABS:
-    _lab_session(_lab.name, _lab.title, _lab.chapter)
+    if _lab.runnable:
+        _lab_session(_lab)
 
 
 @nox.session
@@ -138,5 +184,6 @@ def e2e(session: nox.Session) -> None:
     """Every lab's checkpoints, in chapter order, on one cluster."""
     sync(session)
     for lab in LABS:
-        session.log(f"lab {lab.name} (chapter {lab.chapter})")
-        run_lab(session, lab.name)
+        if lab.runnable:
+            session.log(f"lab {lab.name} (chapter {lab.chapter})")
+            run_lab(session, lab)

@@ -8,6 +8,7 @@
 - ``toolchain/modules/<workspace>-<key>/``: the generated Go wrapper modules.
 
 A fresh clone on the same machine reuses all of it; a new machine rebuilds it.
+Files and folders appear atomically through :mod:`kubelab_kit.files`.
 """
 
 from __future__ import annotations
@@ -30,10 +31,3 @@ def content_key(*parts: Any, length: int = 12) -> str:
     """A short, stable hash of JSON-serialisable parts (dict key order does not matter)."""
     blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:length]
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)

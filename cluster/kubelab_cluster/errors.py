@@ -1,12 +1,16 @@
-"""The error every build step raises: what failed, the command, its output, and the fix."""
+"""The error every build step raises: what failed, the command, its output, and the fix.
+
+A :class:`kubelab_kit.errors.KubelabError` whose first line names the thing being built.
+"""
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 
+from kubelab_kit.errors import KubelabError
 
-class StepError(RuntimeError):
+
+class StepError(KubelabError):
     """A failed step, rendered as: ``<area>: building '<thing>' failed: <problem>`` + command, output, fix."""
 
     area = "kubelab"
@@ -21,21 +25,7 @@ class StepError(RuntimeError):
         log: str | None = None,
     ) -> None:
         self.thing = thing
-        self.problem = problem
-        self.fix = fix
-        self.command = list(command or [])
-        self.output = output
-        self.log = log
-        super().__init__(self.render())
+        super().__init__(problem, fix=fix, command=command, output=output, log=log)
 
-    def render(self) -> str:
-        lines = [f"{self.area}: building {self.thing!r} failed: {self.problem}"]
-        if self.command:
-            lines.append(f"  command: {shlex.join(self.command)}")
-        if self.output:
-            lines.append("  output (last lines):")
-            lines.extend(f"    {line}" for line in self.output.strip().splitlines()[-15:])
-        if self.log:
-            lines.append(f"  full log: {self.log}")
-        lines.append(f"  fix: {self.fix}")
-        return "\n".join(lines)
+    def headline(self) -> str:
+        return f"building {self.thing!r} failed: {self.problem}"

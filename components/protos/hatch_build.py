@@ -1,7 +1,9 @@
 """Build hook: a wheel without the generated stubs is useless, so refuse to build one.
 
 The stubs are gitignored and produced by ``kubelab-protos generate`` (``nox -s protos``),
-which needs Go and the module cache; a wheel build only packages what is there.
+the cluster package's build step, which needs Go and the module cache; a wheel build
+only packages what is there. Generated means ``kubelab_protos/gen/__init__.py`` exists
+(the generator writes it last), the same check as ``kubelab_protos.is_generated``.
 Editable installs (``uv sync``) are unaffected: they are made before any generation.
 """
 
@@ -19,9 +21,9 @@ class StubsPresentHook(BuildHookInterface):  # type: ignore[type-arg]
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if self.target_name != "wheel" or version == "editable":
             return
-        stamp = Path(self.root) / "kubelab_protos" / "gen" / ".stamp.json"
-        if not stamp.is_file():
+        marker = Path(self.root) / "kubelab_protos" / "gen" / "__init__.py"
+        if not marker.is_file():
             raise RuntimeError(
-                f"kubelab-protos: {stamp.parent} holds no generated stubs; "
+                f"kubelab-protos: {marker.parent} holds no generated stubs; "
                 "run `kubelab-protos generate` (or `nox -s protos`) before building a wheel"
             )

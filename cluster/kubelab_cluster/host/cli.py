@@ -9,10 +9,11 @@ import time
 
 from rich.table import Table
 
-from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, probe, runtime_wrapper
+from kubelab_cluster.host import detect, packages, probe
 from kubelab_cluster.host.findings import Finding, Status, evaluate, usable
-from kubelab_cluster.host.provision import SetupError, install_packages, run_setup
+from kubelab_cluster.host.provision import install_packages, run_setup
 from kubelab_cluster.progress import console, step
+from kubelab_kit.entry import entry_point
 
 _STYLE = {Status.OK: "green", Status.INFO: "cyan", Status.WARN: "yellow", Status.FAIL: "bold red"}
 
@@ -39,16 +40,7 @@ def cmd_check(_: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    try:
-        report = run_setup(timeout=args.timeout)
-    except (
-        SetupError,
-        docker_engine.EngineError,
-        daemon_json.DaemonJsonError,
-        runtime_wrapper.WrapperError,
-    ) as exc:
-        console.print(f"[bold red]setup failed:[/bold red] {exc}")
-        return 1
+    report = run_setup(timeout=args.timeout)
     assert report.facts is not None
     findings = evaluate(report.facts)
     print_findings(findings)
@@ -60,11 +52,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_packages(_: argparse.Namespace) -> int:
     """Only the Debian packages (what ``nox -s toolchain`` needs before building)."""
     started = time.monotonic()
-    try:
-        changes = install_packages(detect.gather())
-    except SetupError as exc:
-        console.print(f"[bold red]setup failed:[/bold red] {exc}")
-        return 1
+    changes = install_packages(detect.gather())
     needed = packages.required()
     what = "; ".join(changes) if changes else f"all {len(needed)} present ({', '.join(needed)})"
     console.print(f"packages: {what} — {time.monotonic() - started:.1f} s")
@@ -72,12 +60,8 @@ def cmd_packages(_: argparse.Namespace) -> int:
 
 
 def cmd_probe(_: argparse.Namespace) -> int:
-    try:
-        with step(f"probe image {probe.PROBE_IMAGE}") as s:
-            s.note = "imported from the host's busybox" if probe.ensure_image() else "already there"
-    except probe.ProbeError as exc:
-        console.print(f"[bold red]probe failed:[/bold red] {exc}")
-        return 1
+    with step(f"probe image {probe.PROBE_IMAGE}") as s:
+        s.note = "imported from the host's busybox" if probe.ensure_image() else "already there"
     results = probe.run_probe()
     table = Table(title="privileged containers")
     for col in ("check", "result", "seconds", "output"):
@@ -90,6 +74,7 @@ def cmd_probe(_: argparse.Namespace) -> int:
     return 0 if results and all(r.ok for r in results) else 1
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-host", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from kubelab_cluster.host.errors import HostError
+from kubelab_kit.files import atomic_write
 
 DAEMON_JSON = Path("/etc/docker/daemon.json")
 _DOCKER_DEFAULT_RUNTIME = "runc"
 
 
-class DaemonJsonError(RuntimeError):
+class DaemonJsonError(HostError):
     pass
 
 
@@ -81,8 +83,5 @@ def register(name: str, runtime_path: Path, path: Path = DAEMON_JSON) -> bool:
         backup = path.with_name(path.name + ".before-kubelab")
         if not backup.exists():
             backup.write_bytes(path.read_bytes())
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(after))
-    tmp.chmod(0o644)
-    os.replace(tmp, path)
+    atomic_write(path, render(after), mode=0o644)
     return True

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kubelab_cluster.host import packages
+from kubelab_cluster.host.errors import HostError
 
 ENGINE_PACKAGE = "docker.io"
 DOCKERD_LOG = Path("/var/log/kubelab-dockerd.log")
@@ -28,18 +29,10 @@ DOCKERD_PIDFILE = Path("/var/run/docker.pid")
 INSTALL_COMMAND = packages.install_command([ENGINE_PACKAGE])
 
 
-class EngineError(RuntimeError):
+class EngineError(HostError):
     def __init__(self, problem: str, fix: str = "", log_tail: str = "") -> None:
-        self.problem, self.fix, self.log_tail = problem, fix, log_tail
-        super().__init__(self.render())
-
-    def render(self) -> str:
-        lines = [self.problem]
-        if self.log_tail:
-            lines += ["  last lines of the log:", *(f"    {line}" for line in self.log_tail.splitlines())]
-        if self.fix:
-            lines.append(f"  fix: {self.fix}")
-        return "\n".join(lines)
+        self.log_tail = log_tail
+        super().__init__(problem, fix=fix, output=log_tail)
 
 
 @dataclass(frozen=True)

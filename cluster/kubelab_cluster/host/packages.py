@@ -13,14 +13,14 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 
+from kubelab_cluster.host.errors import HostError
+
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
 
 
-class AptError(RuntimeError):
+class AptError(HostError):
     def __init__(self, problem: str, command: list[str], output: str) -> None:
-        self.problem, self.command, self.output = problem, command, output
-        tail = "\n".join(f"    {line}" for line in output.strip().splitlines()[-15:])
-        super().__init__(f"{problem}: {' '.join(command)}" + (f"\n  last lines:\n{tail}" if tail else ""))
+        super().__init__(problem, command=command, output=output, fix="check the host's apt sources and network")
 
 
 def required() -> dict[str, str]:

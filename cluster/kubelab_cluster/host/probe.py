@@ -15,13 +15,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelab_cluster.host.errors import HostError
+
 PROBE_IMAGE = "kubelab/probe:1"
 BUSYBOX_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
 _APPLETS = ("sh", "true", "sleep", "cat", "grep")
 _PT_INTERP = 3
 
 
-class ProbeError(RuntimeError):
+class ProbeError(HostError):
     pass
 
 

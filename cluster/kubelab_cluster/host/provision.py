@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, runtime_wrapper
 from kubelab_cluster.host.detect import HostFacts
+from kubelab_cluster.host.errors import HostError
 from kubelab_cluster.host.findings import engine_fix, setup_command
 from kubelab_cluster.progress import console, step
 
 
-class SetupError(RuntimeError):
+class SetupError(HostError):
     pass
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelab_cluster.host import capfix
+from kubelab_cluster.host.errors import HostError
+from kubelab_kit.files import atomic_write
 
 RUNTIME_NAME = "kubelab-capfix"
 WRAPPER_PATH = Path("/usr/local/libexec/kubelab/runc-capfix")
@@ -21,7 +23,7 @@ SYSTEM_PYTHONS = (Path("/usr/bin/python3"), Path("/usr/local/bin/python3"))
 _MARKER = "# Installed by `kubelab-host setup` (kube-dev-lab). Do not edit: rerun the setup instead."
 
 
-class WrapperError(RuntimeError):
+class WrapperError(HostError):
     pass
 
 
@@ -77,9 +79,5 @@ def install(text: str, path: Path = WRAPPER_PATH) -> bool:
     """Write the wrapper (mode 0755, atomically); False if it was already exactly this."""
     if state(text, path).current:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.chmod(0o755)
-    os.replace(tmp, path)
+    atomic_write(path, text, mode=0o755)
     return True

@@ -4,7 +4,9 @@ controllers, webhooks) and the checkpoints' test pods.
 
 The packages are installed on the host by uv into a plain folder for the image's
 platform (``uv pip install --target --python-platform``) from ``uv.lock``, then
-copied in: the image build itself needs no network.
+copied in: the image build itself needs no network. The gRPC stubs are generated
+first (:func:`kubelab_cluster.protos.generate.generate`, a no-op when up to date), so
+the key covers them and the stubs package's wheel ships them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.images.rootfs_specs import SLIM
 from kubelab_cluster.pins import repo_root
 from kubelab_cluster.progress import step
+from kubelab_cluster.protos.generate import generate as generate_protos
 
 SCHEMA = 2
 REPO = "kubelab/lab"
@@ -83,6 +86,8 @@ def _make_portable(site: Path) -> None:
 
 
 def build_lab_image() -> str:
+    with step("lab image: gRPC stubs") as s:
+        s.note = "up to date" if generate_protos().cached else "generated"
     key = lab_key()
     ref = f"{REPO}:{key}"
     if docker.image_exists(ref):
@@ -95,12 +100,6 @@ def build_lab_image() -> str:
     with tempfile.TemporaryDirectory(prefix="kubelab-lab-") as tmp:
         ctx = Path(tmp)
         with step("lab image: workspace wheels and locked dependencies"):
-            subprocess.run(
-                ["uv", "run", "--frozen", "--no-sync", "kubelab-protos", "generate"],
-                cwd=root,
-                check=True,
-                capture_output=True,
-            )
             _uv("build", "--all-packages", "--wheel", "-o", str(ctx / "wheels"), cwd=root)
             reqs = ctx / "requirements.txt"
             _uv(

@@ -11,6 +11,7 @@ from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.pins import Pins, repo_root
 from kubelab_cluster.toolchain.artifacts import BY_NAME
 from kubelab_cluster.toolchain.build import artifact_key, build
+from kubelab_kit.files import staged_dir
 
 
 def binary(pins: Pins, artifact: str, name: str | None = None) -> Path:
@@ -48,14 +49,14 @@ def pause_binary() -> Path:
     out = cache_root() / "images" / "pause" / digest / "pause"
     if out.is_file():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = ["gcc", "-static", "-Os", "-s", "-Wall", "-Werror", "-o", str(out) + ".tmp", str(source)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise ImageError(
-            "pause", "compiling pause.c failed", "apt-get install -y gcc libc6-dev", cmd, proc.stdout + proc.stderr
-        )
-    Path(str(out) + ".tmp").rename(out)
+    with staged_dir(out.parent, replace=True) as tmp:
+        cmd = ["gcc", "-static", "-Os", "-s", "-Wall", "-Werror", "-o", str(tmp / "pause"), str(source)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ImageError(
+                "pause", "compiling pause.c failed", "kubelab-host setup (installs gcc, libc6-dev)", cmd,
+                proc.stdout + proc.stderr,
+            )  # fmt: skip
     return out
 
 

@@ -6,12 +6,10 @@ import argparse
 import sys
 import time
 
-from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.kind.cluster import Cluster, ensure_cluster
-from kubelab_cluster.kind.preflight import PreflightError
 from kubelab_cluster.pins import pins
 from kubelab_cluster.progress import console
-from kubelab_cluster.toolchain.errors import ToolchainError
+from kubelab_kit.entry import entry_point
 
 
 def cmd_up(_: argparse.Namespace) -> int:
@@ -47,6 +45,7 @@ def cmd_status(_: argparse.Namespace) -> int:
     return 0 if health.ok else 1
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-cluster", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -54,11 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("down", help="delete the cluster").set_defaults(func=cmd_down)
     sub.add_parser("status", help="health of the cluster").set_defaults(func=cmd_status)
     args = parser.parse_args(argv)
-    try:
-        result: int = args.func(args)
-    except (ImageError, ToolchainError, PreflightError, RuntimeError) as exc:
-        console.print(f"[red]{exc}[/red]")
-        return 1
+    result: int = args.func(args)
     return result
 
 

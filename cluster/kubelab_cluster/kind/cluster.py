@@ -18,6 +18,7 @@ import yaml
 from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import REPO as NODE_REPO
 from kubelab_cluster.images.node import build_node_image
+from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
 from kubelab_cluster.kind.preflight import PreflightError, preflight
@@ -80,7 +81,7 @@ class Cluster:
     def _kind(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([str(self.kind), *args], capture_output=True, text=True, check=False)
         if check and proc.returncode != 0:
-            raise RuntimeError(f"kind {' '.join(args)} failed: {proc.stderr.strip()}")
+            raise ClusterError(f"kind {' '.join(args)} failed", command=[str(self.kind), *args], output=proc.stderr)
         return proc
 
     def exists(self) -> bool:
@@ -154,7 +155,12 @@ class Cluster:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=repo_root())
         if proc.returncode != 0:
             logs = self._collect_failure_hint()
-            raise RuntimeError(f"kind create cluster failed:\n{proc.stdout}{proc.stderr}\n{logs}")
+            raise ClusterError(
+                "kind create cluster failed",
+                command=cmd,
+                output=f"{proc.stdout}{proc.stderr}\n{logs}",
+                fix="read the nodes' console lines above; `uv run kubelab-cluster down`, then `nox -s cluster` again",
+            )
         config_stamp(self.name).write_text(config_digest() + "\n")
         install_default_network(self.kubectl, pod_subnet())
         ensure_registry(self.node_containers())

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubelab_cluster.kind.errors import ClusterError
+
 
 @dataclass(frozen=True)
 class Kubectl:
@@ -18,7 +20,7 @@ class Kubectl:
         cmd = [str(self.binary), "--kubeconfig", str(self.kubeconfig), *args]
         proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+            raise ClusterError(f"kubectl {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
         return proc.stdout
 
     def json(self, *args: str) -> Any:

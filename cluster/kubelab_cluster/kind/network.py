@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.kubectl import Kubectl
 
 CONFLIST = "/etc/cni/net.d/10-kubelab-default.conflist"
@@ -53,7 +54,7 @@ def install_default_network(kubectl: Kubectl, pod_subnet: str) -> list[tuple[str
     nodes = nodes_with_cidrs(kubectl)
     for name, _ip, cidr in nodes:
         if not cidr:
-            raise RuntimeError(f"node {name} has no podCIDR (is the controller-manager allocating node CIDRs?)")
+            raise ClusterError(f"node {name} has no podCIDR (is the controller-manager allocating node CIDRs?)")
         node_exec(name, "sh", "-c", f"cat > {CONFLIST}.tmp && mv {CONFLIST}.tmp {CONFLIST}", stdin=conflist(cidr))
         # Traffic leaving the pod network is masqueraded to the node address.
         rule = [

@@ -7,12 +7,13 @@ import socket
 import subprocess
 from pathlib import Path
 
+from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.registry import HOST_PORT, NAME
 
 MIN_FREE_GIB = 10
 
 
-class PreflightError(RuntimeError):
+class PreflightError(ClusterError):
     pass
 
 

@@ -9,20 +9,19 @@ the no-op check is a handful of ``stat`` calls and never runs ``go``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubelab_cluster.cache import atomic_write, cache_root, content_key
+from kubelab_cluster.cache import cache_root, content_key
 from kubelab_cluster.pins import Pins
 from kubelab_cluster.toolchain.artifacts import ARTIFACTS, Artifact
 from kubelab_cluster.toolchain.errors import ToolchainError
 from kubelab_cluster.toolchain.gomodule import prepare_workspace, workspace_key
 from kubelab_cluster.toolchain.gotool import GoRunner
 from kubelab_cluster.toolchain.stamping import Stamp, commit_from_sum
+from kubelab_kit.files import atomic_write, staged_dir, swap_symlink
 
 SCHEMA = 1
 
@@ -143,28 +142,24 @@ def build(a: Artifact, pins: Pins, override: Override = Override(), force: bool 
     ws_dir = prepare_workspace(a.workspace, pins, go)
     stamp = stamp_for(a, pins, go, override)
     final = artifact_dir(a, pins, override)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     commands = []
-    for binary, package in sorted(a.binaries.items()):
-        args = go_build_args(a, stamp, package, tmp / binary)
-        commands.append(["go", *args])
-        go.run(args, cwd=ws_dir)
-    seconds = round(time.monotonic() - started, 1)
-    meta = {
-        "artifact": a.name,
-        "version": stamp.version,
-        "stamp": stamp.__dict__,
-        "go": pins.tools.go,
-        "workspace": str(ws_dir),
-        "commands": commands,
-        "seconds": seconds,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    atomic_write(tmp / "build.json", json.dumps(meta, indent=2) + "\n")
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    with staged_dir(final, replace=True) as tmp:
+        for binary, package in sorted(a.binaries.items()):
+            args = go_build_args(a, stamp, package, tmp / binary)
+            commands.append(["go", *args])
+            go.run(args, cwd=ws_dir)
+        seconds = round(time.monotonic() - started, 1)
+        meta = {
+            "artifact": a.name,
+            "version": stamp.version,
+            "stamp": stamp.__dict__,
+            "go": pins.tools.go,
+            "workspace": str(ws_dir),
+            "commands": commands,
+            "seconds": seconds,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        atomic_write(tmp / "build.json", json.dumps(meta, indent=2) + "\n")
     return Built(a.name, stamp.version, final, {b: final / b for b in a.binaries}, False, seconds, seconds)
 
 
@@ -179,13 +174,7 @@ def link_bin_dir(pins: Pins, built: list[Built]) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     for b in built:
         for name, path in b.binaries.items():
-            link = target / name
-            if link.is_symlink() and os.readlink(link) == str(path):
-                continue
-            tmp = target / f".{name}.tmp"
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(path)
-            os.replace(tmp, link)
+            swap_symlink(target / name, path)
     return target
 
 

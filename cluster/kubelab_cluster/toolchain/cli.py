@@ -21,7 +21,7 @@ from kubelab_cluster.toolchain.build import (
     lookup,
     stale_entries,
 )
-from kubelab_cluster.toolchain.errors import ToolchainError
+from kubelab_kit.entry import entry_point
 
 
 def _select(names: list[str]) -> list[Artifact]:
@@ -41,24 +41,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     results: list[Built] = []
     selected = _select(args.names)
     todo = [a for a in selected if args.force or not lookup(a, p, override)]
-    try:
-        check_debian_deps(todo)  # before the first build, not after fifteen minutes of them
-    except ToolchainError as exc:
-        console.print(f"[red]{exc.render()}[/red]")
-        return 1
+    check_debian_deps(todo)  # before the first build, not after fifteen minutes of them
     for a in selected:
         version = override.git_version or p.get(a.pin)
         hit = None if args.force else lookup(a, p, override)
         if hit:
             results.append(hit)
             continue
-        try:
-            with step(f"build {a.name} {version}") as s:
-                built = build(a, p, override, force=args.force)
-                s.note = ", ".join(built.binaries)
-        except ToolchainError as exc:
-            console.print(f"[red]{exc.render()}[/red]")
-            return 1
+        with step(f"build {a.name} {version}") as s:
+            built = build(a, p, override, force=args.force)
+            s.note = ", ".join(built.binaries)
         results.append(built)
     table = Table(title="toolchain", show_lines=False)
     for col in ("artifact", "version", "status", "seconds (this run)", "seconds (build)"):
@@ -134,6 +126,7 @@ def cmd_list(_: argparse.Namespace) -> int:
     return 0
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-toolchain", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -12,13 +12,13 @@ itself, so a new pin needs no edit here.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from kubelab_cluster.cache import atomic_write, cache_root, content_key
+from kubelab_cluster.cache import cache_root, content_key
 from kubelab_cluster.pins import Pins
 from kubelab_cluster.toolchain.artifacts import Workspace, tools_of
 from kubelab_cluster.toolchain.gotool import GoRunner
+from kubelab_kit.files import atomic_write, staged_dir
 
 SCHEMA = 2  # bump when the generated layout changes
 
@@ -94,14 +94,10 @@ def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner) -> Path:
                     replaces[rep["Old"]["Path"]] = sibling_version
     own = f"{ws.path}/"
     tools = [t for t in tools_of(ws) if not t.startswith(own) and not t.endswith("/critest")]
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    atomic_write(tmp / "go.mod", render_go_mod(ws, requires, replaces, go_directive, sorted(set(godebug)), tools))
-    for rel, source in ws.mains.items():
-        atomic_write(tmp / rel / "main.go", source)
-    go.run(["mod", "tidy"], cwd=tmp)
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    with staged_dir(target, replace=True) as tmp:
+        atomic_write(tmp / "go.mod", render_go_mod(ws, requires, replaces, go_directive, sorted(set(godebug)), tools))
+        for rel, source in ws.mains.items():
+            atomic_write(tmp / rel / "main.go", source)
+        go.run(["mod", "tidy"], cwd=tmp)
     atomic_write(target / ".ready", "")
     return target

@@ -4,37 +4,28 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import random
-import signal
 import threading
 import time
 from datetime import datetime
-from types import FrameType
 from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
 
 from kubelab_client.config import add_connection_flags, api_from_flags
-from kubelab_client.errors import ClientError
 from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.keys import DeletedFinalStateUnknown, meta_namespace_key
 from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch
 from kubelab_client.objects import resource_version
 from kubelab_client.testing.fake_apiserver import FakeApiServer
+from kubelab_kit.entry import entry_point
+from kubelab_kit.logs import setup_logging
+from kubelab_kit.signals import stop_on_signals
 
 console = Console(highlight=False)
 STYLE = {"ADD": "green", "UPDATE": "yellow", "RESYNC": "dim", "DELETE": "red"}
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -75,7 +66,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     informer.add_event_handler(
         HandlerFuncs(add=lambda obj: show("ADD", obj), update=on_update, delete=lambda obj: show("DELETE", obj))
     )
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     console.print(f"[bold]watching {resource}[/bold] ({resource.kind}) at {api.host}", style="dim")
     thread = informer.start(stop)
     if informer.wait_for_cache_sync(args.sync_timeout):
@@ -97,7 +88,7 @@ def cmd_fake_apiserver(args: argparse.Namespace) -> int:
     console.print(f"fake API server for configmaps at [bold]{server.url}[/bold] ({args.objects} objects)")
     console.print(f"  try: kubelab-client watch configmaps --server {server.url}")
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     while not stop.wait(1.0 / args.churn if args.churn > 0 else None):
         name = f"cm-{rng.randrange(max(1, args.objects * 2))}"
         if rng.random() < 0.2 and f"default/{name}" in server.objects():
@@ -166,6 +157,7 @@ def cmd_raw_get(args: argparse.Namespace) -> int:
     return 0
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-client", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log the reflector's retries")
@@ -211,16 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     raw.set_defaults(func=cmd_raw_get)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False, console=Console(stderr=True))],
-    )
-    try:
-        result: int = args.func(args)
-    except ClientError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        return 1
+    setup_logging(quiet=not args.verbose, handler=RichHandler(show_path=False, console=Console(stderr=True)))
+    result: int = args.func(args)
     return result
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubelab_kit.errors import KubelabError
 
-class ClientError(Exception):
-    """Base class of every error this package raises."""
+
+class ClientError(KubelabError):
+    """Base class of every error this package raises.
+
+    A :class:`~kubelab_kit.errors.KubelabError` (area ``client``): console entry points
+    report it rendered; inside the library ``str(exc)`` stays the bare message.
+    """
+
+    area = "client"
+
+    def __str__(self) -> str:
+        return self.problem
 
 
 class ApiError(ClientError):

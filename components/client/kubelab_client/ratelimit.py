@@ -38,12 +38,22 @@ class ItemExponentialFailureRateLimiter(Generic[T]):
         self._lock = threading.Lock()
 
     def when(self, item: T) -> float:
+        # >>> solution 2.8
         with self._lock:
             failures = self._failures.get(item, 0)
             self._failures[item] = failures + 1
         if failures > 64:  # 2**64 * base overflows any useful cap
             return self._cap
         return min(self._cap, self._base * 2.0**failures)
+        # === starter
+        # """TODO(2.8): the workqueue's per-item backoff.
+        #
+        # Count one more failure of ``item`` (under ``self._lock``, in ``self._failures``) and
+        # return ``base * 2**failures_before_this_one``, capped at ``self._cap``: 5 ms, 10 ms,
+        # 20 ms... for client-go's defaults. Beware of overflow for large counts.
+        # """
+        # raise NotImplementedError("TODO(2.8): ItemExponentialFailureRateLimiter.when (per-item exponential backoff)")
+        # <<< solution
 
     def forget(self, item: T) -> None:
         with self._lock:

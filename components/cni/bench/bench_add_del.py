@@ -27,7 +27,7 @@ from rich.table import Table
 
 from kubelab_cluster.toolchain.build import built_binary
 from kubelab_cni.install import install
-from kubelab_cni.runtime import Netns, exec_plugin, unique_name
+from kubelab_kit.cni import Netns, exec_plugin, unique_name
 
 console = Console(width=160)
 

@@ -1,7 +1,8 @@
 """The CNI exec protocol: environment parameters, error documents and version rules.
 
-Standard library only: the shim and the daemon both use it, and the daemon answers
-with exactly the bytes a plugin process would have written.
+Standard library and the kit's error base only (no third-party import): the daemon and the
+in-process fallback both use it, and the daemon answers with exactly the bytes a plugin
+process would have written. The shim itself does not import it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+from kubelab_kit.errors import OUTPUT_LINES, KubelabError
 
 CURRENT_VERSION = "1.1.0"
 SUPPORTED_VERSIONS: tuple[str, ...] = ("0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0")
@@ -44,17 +47,44 @@ class Code(IntEnum):
     NETLINK_FAILURE = 104
 
 
-class CniError(Exception):
-    """An error that becomes the spec's error document on stdout."""
+class CniError(KubelabError):
+    """An error that becomes the spec's error document on stdout (:meth:`document`, :meth:`Outcome.failure`).
 
-    def __init__(self, code: int, msg: str, details: str = "") -> None:
-        super().__init__(msg)
+    A :class:`~kubelab_kit.errors.KubelabError` of area ``cni``, so outside the exec protocol
+    (a tool, the agent) it renders like every other error: ``cni: error <code>: <msg>``, the
+    details below. The protocol output is built from ``code``, ``msg`` and ``details`` only.
+    """
+
+    area = "cni"
+
+    def __init__(self, code: int, msg: str, details: str = "", *, fix: str = "") -> None:
         self.code = int(code)
         self.msg = msg
         self.details = details
+        super().__init__(msg, fix=fix)
+
+    def headline(self) -> str:
+        return f"error {self.code}: {self.msg}"
+
+    def render(self) -> str:
+        text = super().render()
+        lines = self.details.strip().splitlines()
+        if not lines:
+            return text
+        head, _, rest = text.partition("\n")
+        block = (
+            [f"  details: {lines[0]}"]
+            if len(lines) == 1
+            else ["  details:", *(f"    {ln}" for ln in lines[-OUTPUT_LINES:])]
+        )
+        return "\n".join([head, *block, *([rest] if rest else [])])
 
     def document(self, cni_version: str = CURRENT_VERSION) -> dict[str, Any]:
         return {"cniVersion": cni_version, "code": self.code, "msg": self.msg, "details": self.details}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # KubelabError's args are the rendered text; rebuild from the fields instead (multiprocessing)
+        return (type(self), (self.code, self.msg, self.details), self.__dict__)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import pytest
 from kubelab_cluster.toolchain.build import built_binary
 from kubelab_cni import netns as nsutil
 from kubelab_cni.install import install
-from kubelab_cni.runtime import Call, Netns, exec_plugin, unique_name
+from kubelab_kit.cni import Call, Netns, exec_plugin, unique_name
 
 CAN_NETNS = os.geteuid() == 0 and shutil.which("ip") is not None and shutil.which("nsenter") is not None
 needs_netns = pytest.mark.skipif(not CAN_NETNS, reason="needs root, iproute2 and nsenter (network namespaces)")
@@ -164,7 +164,7 @@ class Plugin:
             container_id=container_id,
             netns=netns if netns is not None else (pod.path if pod else None),
             ifname=ifname,
-            node=self.node,
+            prefix=self.node.prefix(),
             extra_env={**self.env, **(extra_env or {})},
         )
         self.calls.append(call)

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.skipif(
 SCRIPT = textwrap.dedent(
     """
     import json, subprocess
-    from kubelab_cni.agent.kube import NodeInfo
-    from kubelab_cni.agent.node import sync_routes
+    from kubelab_cni.agent.nodeinfo import NodeInfo
+    from kubelab_cni.agent.routes import sync_routes
 
     subprocess.run(["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p"], check=True)
     subprocess.run(["ip", "link", "set", "eth0p", "up"], check=True)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from cni_testkit import NOTHING, leftovers, needs_netns, reference_dir
 
-from kubelab_cni.runtime import Netns
+from kubelab_kit.cni import Netns
 
 pytestmark = needs_netns
 

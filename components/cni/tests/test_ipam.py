@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-import multiprocessing
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -100,13 +102,25 @@ def test_gc_releases_everything_not_valid(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "net").iterdir()) == ["10.99.0.3", "last_reserved_ip.0", "lock"]
 
 
-def _grab(args: tuple[str, int]) -> str:
-    directory, i = args
-    a = allocator(Path(directory), subnet="10.99.0.0/24")
-    return addr(a, f"proc{i}")
+# Each process allocates three addresses, as three plugin invocations would. Fresh
+# interpreters, not forks of this one: a fork of a process with threads (grpc, informers of
+# other tests) can inherit a held lock and hang.
+GRAB = """
+import sys
+from kubelab_cni.config import IPAMConf
+from kubelab_cni.ipam.allocator import Allocator
+conf = IPAMConf.model_validate({"type": "host-local", "ranges": [[{"subnet": "10.99.0.0/24"}]], "dataDir": sys.argv[1]})
+for n in range(3):
+    print(Allocator(conf, "net").allocate(f"proc{sys.argv[2]}-{n}", "eth0")[0].reservation.address)
+"""
 
 
 def test_concurrent_processes_never_share_an_address(tmp_path: Path) -> None:
-    with multiprocessing.get_context("fork").Pool(20) as pool:
-        got = pool.map(_grab, [(str(tmp_path), i) for i in range(60)])
-    assert len(set(got)) == 60
+    def grab(i: int) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", GRAB, str(tmp_path), str(i)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    with ThreadPoolExecutor(20) as pool:
+        got = [a for batch in pool.map(grab, range(20)) for a in batch]
+    assert len(got) == 60 and len(set(got)) == 60

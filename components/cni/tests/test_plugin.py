@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from cni_testkit import NOTHING, Plugin, leftovers, needs_netns, nft_rules, reservations
 
-from kubelab_cni.runtime import Netns
+from kubelab_kit.cni import Netns
 
 pytestmark = needs_netns
 

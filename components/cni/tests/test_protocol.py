@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import pytest
 
 from kubelab_cni import config
 from kubelab_cni.commands import run
-from kubelab_cni.protocol import CniError, Invocation, parse_cni_args
+from kubelab_cni.protocol import CniError, Code, Invocation, Outcome, parse_cni_args
 from kubelab_cni.result import convert
+from kubelab_kit.errors import KubelabError
 
 
 def _doc(outcome_stdout: bytes) -> dict[str, object]:
@@ -106,3 +108,26 @@ def test_result_conversion() -> None:
     assert "mtu" not in old["interfaces"][0] and "mtu" not in old["routes"][0]
     assert "version" not in convert(doc, "1.0.0")["ips"][0]
     assert convert(doc, "1.1.0")["interfaces"][0]["mtu"] == 1400
+
+
+def test_the_error_output_is_the_specs_document_byte_for_byte() -> None:
+    outcome = Outcome.failure(CniError(Code.INVALID_CONFIG, "invalid config", "mtu 20 < 68"), "1.0.0")
+    assert outcome.rc == 1
+    assert outcome.stdout == (
+        b'{\n  "cniVersion": "1.0.0",\n  "code": 7,\n  "msg": "invalid config",\n  "details": "mtu 20 < 68"\n}\n'
+    )
+    assert outcome.stderr == b"kubelab-cni: error 7: invalid config: mtu 20 < 68\n"
+    bare = Outcome.failure(CniError(Code.UNKNOWN_CONTAINER, "no netns"))
+    assert json.loads(bare.stdout) == {"cniVersion": "1.1.0", "code": 3, "msg": "no netns", "details": ""}
+    assert bare.stderr == b"kubelab-cni: error 3: no netns\n"
+
+
+def test_cni_error_is_a_kubelab_error() -> None:
+    err = CniError(Code.RANGE_EXHAUSTED, "no free IP addresses", "range set 0", fix="widen the range")
+    assert isinstance(err, KubelabError) and err.area == "cni" and err.code == 102 and type(err.code) is int
+    assert str(err) == "cni: error 102: no free IP addresses\n  details: range set 0\n  fix: widen the range"
+    long = CniError(Code.INTERNAL, "internal error", "Traceback:\n  x\nValueError")
+    assert str(long) == "cni: error 100: internal error\n  details:\n    Traceback:\n      x\n    ValueError"
+    again = pickle.loads(pickle.dumps(err))  # multiprocessing moves errors between processes
+    assert (again.code, again.msg, again.details, again.fix) == (102, err.msg, err.details, err.fix)
+    assert str(again) == str(err)

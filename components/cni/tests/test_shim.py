@@ -15,7 +15,8 @@ def test_shim_imports_no_third_party_module(tmp_path: Path) -> None:
     body = plugin_script().replace("from kubelab_cni.shim import main\nmain()\n", "")
     body += (
         "import kubelab_cni.shim\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('pyroute2', 'pydantic', 'rich')]\n"
+        "heavy = ('pyroute2', 'pydantic', 'rich', 'kubelab_kit', 'kubelab_client', 'kubernetes')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
         "print(bad, sys.flags.isolated, sys.flags.no_site)\n"
     )
     script.write_text(body)

@@ -3,6 +3,8 @@
 Import the stubs directly, e.g. ``from kubelab_protos.gen.cri.v1 import api_pb2, api_pb2_grpc``.
 When ``gen/`` has not been generated that import fails with :class:`StubsMissingError`,
 which says how to generate it, instead of a bare "No module named ...".
+
+A folder is generated when it holds the package's ``__init__.py`` (see :func:`is_generated`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-from kubelab_protos.layout import GEN_DIR, GEN_PACKAGE, HINT, STAMP_NAME
+from kubelab_protos.layout import GEN_DIR, GEN_PACKAGE, HINT
 
 
 class StubsMissingError(ModuleNotFoundError):
@@ -38,9 +40,14 @@ def stub_modules(root: Path | None = None) -> list[str]:
     return sorted(".".join((GEN_PACKAGE, *parts)) for parts in names)
 
 
+def is_generated(root: Path) -> bool:
+    """True when ``root`` is a generated ``kubelab_protos.gen``: the generator writes its ``__init__.py`` last."""
+    return (root / "__init__.py").is_file()
+
+
 def missing_stubs(fullname: str, root: Path | None = None) -> StubsMissingError:
     root = root or gen_root()
-    if not (root / STAMP_NAME).is_file():
+    if not is_generated(root):
         message = f"cannot import {fullname}: the gRPC stubs are not generated in {root}; {HINT}"
     else:
         known = ", ".join(stub_modules(root)) or "none"
@@ -51,13 +58,13 @@ def missing_stubs(fullname: str, root: Path | None = None) -> StubsMissingError:
 def require_gen(root: Path | None = None) -> Path:
     """Return the stubs folder, or raise :class:`StubsMissingError` saying how to generate it."""
     root = root or gen_root()
-    if not (root / STAMP_NAME).is_file():
+    if not is_generated(root):
         raise missing_stubs(GEN_PACKAGE, root)
     return root
 
 
 def bind_gen_root(root: Path) -> Path:
-    """Import ``kubelab_protos.gen`` from ``root`` (e.g. ``generate(out_root=...)``) in this process.
+    """Import ``kubelab_protos.gen`` from ``root`` (e.g. ``kubelab-protos generate --out DIR``) in this process.
 
     The protobuf descriptor pool is process-wide, so a process uses one generation:
     call this before importing any stub; binding another folder later is an error.

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kubelab_cluster.pins import repo_root
+REPO = Path(__file__).resolve().parents[3]  # components/protos/tests/ -> the checkout
+
+
+def repo_root() -> Path:
+    assert (REPO / "cluster" / "versions.toml").is_file(), f"{REPO} is not the repository root"
+    return REPO
 
 
 def git(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,7 +1,8 @@
-"""Using the stubs: the hint when they are missing, binding a folder, and a real gRPC call."""
+"""Using the stubs: the hint when they are missing, binding a folder, what they serve, and a real gRPC call."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,7 +12,6 @@ import pytest
 
 import kubelab_protos
 from kubelab_protos import stubs
-from kubelab_protos.generate import Result
 
 Python = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -35,26 +35,26 @@ def test_import_of_missing_stubs_gives_the_hint(tmp_path: Path, monkeypatch: pyt
         finder.find_spec("kubelab_protos.gen.cri.v1.api_pb2", None)
 
 
-def test_unknown_stub_module_lists_the_generated_ones(cold: Result, python: Python) -> None:
+def test_unknown_stub_module_lists_the_generated_ones(cold: Path, python: Python) -> None:
     code = (
         "import sys, pathlib, kubelab_protos\n"
         "kubelab_protos.bind_gen_root(pathlib.Path(sys.argv[1]))\n"
         "import kubelab_protos.gen.cri.v9.api_pb2\n"
     )
-    proc = python(code, str(cold.out_root))
+    proc = python(code, str(cold))
     assert proc.returncode == 1
     assert "StubsMissingError: kubelab_protos.gen.cri.v9 is not a generated stub module" in proc.stderr
     assert "kubelab_protos.gen.cri.v1.api_pb2" in proc.stderr
 
 
-def test_binding_a_second_folder_is_refused(cold: Result, copy_of_cold: Path, python: Python) -> None:
+def test_binding_a_second_folder_is_refused(cold: Path, copy_of_cold: Path, python: Python) -> None:
     code = (
         "import sys, pathlib, kubelab_protos\n"
         "kubelab_protos.bind_gen_root(pathlib.Path(sys.argv[1]))\n"
         "kubelab_protos.bind_gen_root(pathlib.Path(sys.argv[1]))\n"
         "kubelab_protos.bind_gen_root(pathlib.Path(sys.argv[2]))\n"
     )
-    proc = python(code, str(cold.out_root), str(copy_of_cold))
+    proc = python(code, str(cold), str(copy_of_cold))
     assert proc.returncode == 1 and "already imported from" in proc.stderr
 
 
@@ -82,7 +82,33 @@ print(info.type, info.name, ",".join(info.supported_versions), api_pb2.PluginInf
 """
 
 
-def test_stubs_serve_and_call_over_a_unix_socket(cold: Result, python: Python, tmp_path: Path) -> None:
-    proc = python(GRPC_ROUNDTRIP, str(cold.out_root), str(tmp_path / "plugin.sock"))
+def test_stubs_serve_and_call_over_a_unix_socket(cold: Path, python: Python, tmp_path: Path) -> None:
+    proc = python(GRPC_ROUNDTRIP, str(cold), str(tmp_path / "plugin.sock"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["CSIPlugin", "lab.example.com", "1.0.0", "lab.example.com"]
+
+
+def test_generated_means_the_package_marker(cold: Path, copy_of_cold: Path) -> None:
+    """The generator's stamp is its own business: ``gen/__init__.py`` alone says "generated"."""
+    assert kubelab_protos.is_generated(cold) and kubelab_protos.require_gen(cold) == cold
+    (copy_of_cold / "__init__.py").unlink()
+    assert not kubelab_protos.is_generated(copy_of_cold)
+    with pytest.raises(kubelab_protos.StubsMissingError, match="not generated"):
+        kubelab_protos.require_gen(copy_of_cold)
+
+
+def test_services_match_the_generators_list(
+    cold: Path, python: Python, kubelab_protos_cli: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """``kubelab_protos.services()`` (runtime) and ``kubelab-protos list --json`` (generator) agree."""
+    code = (
+        "import sys, json, pathlib, kubelab_protos\n"
+        "print(json.dumps(kubelab_protos.services(pathlib.Path(sys.argv[1]))))\n"
+    )
+    proc = python(code, str(cold))
+    assert proc.returncode == 0, proc.stderr
+    listed = kubelab_protos_cli("list", "--out", str(cold), "--json")
+    assert listed.returncode == 0, listed.stderr
+    found = json.loads(proc.stdout)
+    assert found == json.loads(listed.stdout)
+    assert "/runtime.v1.RuntimeService/RunPodSandbox" in found["runtime.v1.RuntimeService"]

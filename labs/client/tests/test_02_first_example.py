@@ -6,13 +6,14 @@ import time
 from pathlib import Path
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit import kube, objects, pods
 
-from .conftest import apply, run_py, wait_pod_done
+from .conftest import RunPy
 
 LISTPODS = ("-m", "kubelab_client.examples.listpods")
 
 
-def test_03_list_pods_from_the_host(kubeconfig: Path) -> None:
+def test_03_list_pods_from_the_host(kubeconfig: Path, run_py: RunPy) -> None:
     """`kubelab-client-listpods --kubeconfig K -n kube-system` lists the control plane's pods.
 
     Hint: run it yourself: `uv run kubelab-client-listpods --kubeconfig K -n kube-system`.
@@ -29,54 +30,28 @@ def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image
     Hint: in a pod the client reads /var/run/secrets/kubernetes.io/serviceaccount (token, ca.crt,
     namespace) and $KUBERNETES_SERVICE_HOST; `kubectl -n kubelab-client logs listpods`.
     """
-    apply(
-        kubectl, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "lister", "namespace": namespace}}
-    )
-    apply(
+    kube.apply(
         kubectl,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "pod-reader", "namespace": namespace},
-            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}],
-        },
-    )
-    apply(
-        kubectl,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "lister-reads-pods", "namespace": namespace},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
-            "subjects": [{"kind": "ServiceAccount", "name": "lister", "namespace": namespace}],
-        },
+        objects.service_account("lister", namespace),
+        objects.role("pod-reader", namespace, [objects.rule([""], ["pods"], ["get", "list", "watch"])]),
+        objects.role_binding(
+            "lister-reads-pods", namespace, "pod-reader", [objects.subject("ServiceAccount", "lister", namespace)]
+        ),
     )
     script = (
         f"python3 -m kubelab_client.examples.listpods -n {namespace}; echo exit=$?; "
         "python3 -m kubelab_client.examples.listpods -n kube-system; echo exit=$?"
     )
-    apply(
-        kubectl,
-        {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "listpods", "namespace": namespace},
-            "spec": {
-                "serviceAccountName": "lister",
-                "restartPolicy": "Never",
-                "nodeSelector": {"kubelab.dev/role": "worker"},
-                "containers": [
-                    {
-                        "name": "main",
-                        "image": lab_image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "command": ["sh", "-c", script],
-                    }
-                ],
-            },
-        },
+    listpods = pods.pod(
+        "listpods",
+        namespace,
+        lab_image,
+        ["sh", "-c", script],
+        service_account="lister",
+        node_selector={"kubelab.dev/role": "worker"},
     )
-    phase, logs = wait_pod_done(kubectl, namespace, "listpods")
+    kube.apply(kubectl, listpods)
+    phase, logs = pods.wait_done(kubectl, namespace, "listpods")
     print(logs)
     assert phase == "Succeeded", logs
     first, _, second = logs.partition("exit=0")
@@ -85,7 +60,7 @@ def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image
     assert "exit=1" in second, logs
 
 
-def test_05_kubeconfig_pointing_nowhere_fails_fast(tmp_path: Path) -> None:
+def test_05_kubeconfig_pointing_nowhere_fails_fast(tmp_path: Path, run_py: RunPy) -> None:
     """A kubeconfig whose server is not there gives one clear line and exit 1, within seconds.
 
     Hint: the client must not retry silently: Api.from_config turns config errors into ConfigError,

@@ -15,8 +15,8 @@ from kubelab_client.certs.rawtls import RawTLSError, raw_get
 from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
 from kubelab_cluster.kind.kubectl import Kubectl
-
-from .conftest import apply, eventually
+from kubelab_labkit import kube, objects
+from kubelab_labkit.waiting import eventually
 
 USER, GROUP = "kubelab-student", "kubelab-students"
 
@@ -78,24 +78,12 @@ def test_08_forbidden_until_a_rolebinding(student: Path, kubectl: Kubectl, names
         as_student.request("GET", f"/api/v1/namespaces/{namespace}/configmaps")
     assert denied.value.status == 403, denied.value
     assert f'User "{USER}" cannot list resource "configmaps"' in denied.value.message
-    apply(
+    kube.apply(
         kubectl,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "configmap-reader", "namespace": namespace},
-            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}],
-        },
-    )
-    apply(
-        kubectl,
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "students-read-configmaps", "namespace": namespace},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "configmap-reader"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": GROUP}],
-        },
+        objects.role("configmap-reader", namespace, [objects.rule([""], ["configmaps"], ["get", "list", "watch"])]),
+        objects.role_binding(
+            "students-read-configmaps", namespace, "configmap-reader", [objects.subject("Group", GROUP)]
+        ),
     )
 
     def allowed() -> bool:

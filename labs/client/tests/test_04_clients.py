@@ -11,8 +11,7 @@ from kubelab_client.dynamic import DynamicClient
 from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
 from kubelab_client.resources import CONFIGMAPS, Resource
-
-from .conftest import eventually
+from kubelab_labkit.waiting import eventually
 
 CRD_NAME = "widgets.kubelab.dev"
 CRDS = Resource("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False)

@@ -26,8 +26,7 @@ from kubelab_client.listwatch import ListOptions, ListPage, ListWatch, WatchOpti
 from kubelab_client.reflector import ReflectorOptions
 from kubelab_client.resources import CONFIGMAPS, Resource
 from kubelab_cluster.kind.kubectl import Kubectl
-
-from .conftest import eventually
+from kubelab_labkit.waiting import eventually
 
 # Events are the one built-in resource the API server does not keep in its watch cache
 # (--watch-cache-sizes default "events#0"): their watches are served by etcd itself, so

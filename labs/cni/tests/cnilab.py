@@ -1,5 +1,6 @@
-"""Helpers of the CNI lab's checkpoints: the agent's manifests, the --impl archive, pods,
-and the node-side inspections (through `docker exec NODE ...`, since each node is a kind container).
+"""What only the CNI lab's checkpoints need: the agent (components/cni/deploy/agent.yaml) and the
+--impl archive it installs, and the node-side inspections of our network (conflist, IPAM store,
+veths, routes). Generic helpers (pods, nodes, apply) come from the lab kit.
 """
 
 from __future__ import annotations
@@ -8,18 +9,15 @@ import calendar
 import hashlib
 import io
 import json
-import subprocess
 import tarfile
 import time
 from pathlib import Path
-from string import Template
 from typing import Any
 
-from kubelab_cluster.kind import pods
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit import kube, manifests
+from kubelab_labkit.nodes import node_sh
 
-LAB = Path(__file__).resolve().parent.parent
-MANIFEST = LAB / "manifests" / "agent.yaml"
 NS = "kubelab-cni-lab"
 SYSTEM_NS = "kube-system"
 AGENT = "kubelab-cni-agent"
@@ -44,9 +42,7 @@ def impl_archive(path: Path) -> bytes:
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
             return info
 
-        if path.is_dir():
-            if not (path / "__init__.py").is_file() or not (path / "__main__.py").is_file():
-                raise SystemExit(f"--impl {path}: a package directory needs __init__.py and __main__.py")
+        if path.is_dir():  # the kit checked: __init__.py and __main__.py are there
             for f in sorted(p for p in path.rglob("*") if p.is_file()):
                 tar.add(f, arcname=f"pkg/{path.name}/{f.relative_to(path)}", filter=clean)
         else:
@@ -56,10 +52,6 @@ def impl_archive(path: Path) -> bytes:
             with path.open("rb") as fh:
                 tar.addfile(info, fh)
     return buf.getvalue()
-
-
-def render(image: str, cluster_cidr: str, impl_key: str) -> str:
-    return Template(MANIFEST.read_text()).substitute(IMAGE=image, CLUSTER_CIDR=cluster_cidr, IMPL_KEY=impl_key)
 
 
 def deploy_agent(kubectl: Kubectl, image: str, cluster_cidr: str, impl: Path | None) -> None:
@@ -75,9 +67,9 @@ def deploy_agent(kubectl: Kubectl, image: str, cluster_cidr: str, impl: Path | N
             "-n", SYSTEM_NS, "create", "configmap", IMPL_CONFIGMAP, f"--from-file=impl.tar.gz={tmp}",
             "--dry-run=client", "-o", "yaml",
         )  # fmt: skip
-        kubectl.run("apply", "-f", "-", stdin=cm)
-    kubectl.run("apply", "-f", "-", stdin=render(image, cluster_cidr, key))
-    kubectl.run("-n", SYSTEM_NS, "rollout", "status", f"daemonset/{AGENT}", "--timeout=150s", timeout=160)
+        kube.apply(kubectl, cm)
+    manifests.apply_component(kubectl, "cni", "agent.yaml", IMAGE=image, CLUSTER_CIDR=cluster_cidr, IMPL_KEY=key)
+    kube.rollout(kubectl, f"daemonset/{AGENT}", namespace=SYSTEM_NS, timeout=150)
 
 
 def agent_pods(kubectl: Kubectl) -> list[dict[str, Any]]:
@@ -102,31 +94,6 @@ def pods_older_than_conflist(kubectl: Kubectl, namespace: str, selector: str) ->
 
 
 # -- nodes ---------------------------------------------------------------------------------
-
-
-def node_sh(node: str, script: str, check: bool = True) -> str:
-    proc = subprocess.run(["docker", "exec", node, "sh", "-c", script], capture_output=True, text=True, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"on {node}: `{script}` failed ({proc.returncode}): {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def node_python(node: str, code: str) -> str:
-    """Run Python on the node's own network (its python3 is the one the plugin uses)."""
-    proc = subprocess.run(["docker", "exec", node, "python3", "-c", code], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise AssertionError(f"on {node}: python3 failed ({proc.returncode}): {proc.stderr.strip()}")
-    return proc.stdout
-
-
-def nodes(kubectl: Kubectl) -> dict[str, dict[str, str]]:
-    """name -> {ip, cidr, role}"""
-    out = {}
-    for n in kubectl.json("get", "nodes")["items"]:
-        ip = next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP")
-        role = "control-plane" if "node-role.kubernetes.io/control-plane" in n["metadata"]["labels"] else "worker"
-        out[n["metadata"]["name"]] = {"ip": ip, "cidr": n["spec"].get("podCIDR", ""), "role": role}
-    return out
 
 
 def active_cni_configs(node: str) -> list[str]:
@@ -163,26 +130,6 @@ def routes(node: str) -> list[str]:
 # -- pods ----------------------------------------------------------------------------------
 
 
-def pod(
-    name: str,
-    image: str,
-    node: str,
-    command: list[str],
-    *,
-    restart: str = "Never",
-    labels: dict[str, str] | None = None,
-    ports: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    return pods.pod_manifest(name, NS, image, node, command, restart=restart, labels=labels, ports=ports)
-
-
-apply = pods.apply
-
-
-def wait_phase(kubectl: Kubectl, name: str, phases: set[str], timeout: float = 90) -> dict[str, Any]:
-    return pods.wait_phase(kubectl, NS, name, phases, timeout)
-
-
 def fetch_code(url: str, tries: int = 20) -> str:
     """Python that prints the body at ``url``; retried while refused (a server just starting)."""
     return (
@@ -195,10 +142,6 @@ def fetch_code(url: str, tries: int = 20) -> str:
         "else:\n"
         "    raise SystemExit(f'{err}')\n"
     )
-
-
-def run_to_completion(kubectl: Kubectl, name: str, image: str, node: str, code: str) -> str:
-    return pods.run_to_completion(kubectl, NS, name, image, node, code)
 
 
 def exec_in(kubectl: Kubectl, name: str, code: str) -> str:

@@ -15,96 +15,84 @@ import pytest
 
 from kubelab_cluster.kind.cluster import pod_subnet
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit import kube, nodes, objects, pods
+from kubelab_labkit.impl import Submission
+from kubelab_labkit.namespaces import MakeNamespace
 
-from .cnilab import NS, SERVER, SYSTEM_NS, apply, deploy_agent, nodes, pod, pods_older_than_conflist, wait_phase
+from .cnilab import NS, SERVER, SYSTEM_NS, deploy_agent, pods_older_than_conflist
 
 
-def switch_network(kubectl: Kubectl, image: str, impl: Path | None) -> None:
+def switch_network(kubectl: Kubectl, image: str, plugin: Path | None) -> None:
     """Deploy the agent; then a rolling restart of CoreDNS if it started on the previous network
     (old pods serve until new ones are Ready, so a broken --impl never takes DNS down)."""
-    deploy_agent(kubectl, image, pod_subnet(), impl)
+    deploy_agent(kubectl, image, pod_subnet(), plugin)
     if pods_older_than_conflist(kubectl, SYSTEM_NS, "k8s-app=kube-dns"):
         kubectl.run("-n", SYSTEM_NS, "rollout", "restart", "deployment/coredns")
-        timeout = 120 if impl is None else 45
-        kubectl.run(
-            "-n", SYSTEM_NS, "rollout", "status", "deployment/coredns", f"--timeout={timeout}s",
-            timeout=timeout + 10, check=impl is None,
-        )  # fmt: skip
+        timeout = 120 if plugin is None else 45
+        kube.rollout(kubectl, "deployment/coredns", namespace=SYSTEM_NS, timeout=timeout, check=plugin is None)
 
 
 @pytest.fixture(scope="session")
-def impl(request: pytest.FixtureRequest) -> Path | None:
-    given = request.config.getoption("--impl")
-    if not given:
-        return None
-    path = Path(given).resolve()
-    if not path.exists():
-        pytest.exit(f"--impl {given}: no such file or directory", returncode=2)
-    return path
+def cni_network(kubectl: Kubectl, lab_image: str, impl: Submission | None, external_cluster: bool) -> Iterator[str]:
+    """The node agent runs on every node and our plugin (or yours, with --impl) is the cluster's only CNI.
 
-
-@pytest.fixture(scope="session")
-def cni_network(kubectl: Kubectl, lab_image: str, impl: Path | None, external_cluster: bool) -> Iterator[str]:
-    """The node agent runs on every node and our plugin is the cluster's only CNI."""
+    Hint: `kubectl -n kube-system get ds,pods -l app=kubelab-cni-agent -o wide` and
+    `kubectl -n kube-system logs ds/kubelab-cni-agent`; with --impl the agent logs how it installed your plugin.
+    """
     if external_cluster:
         pytest.exit("the CNI lab inspects nodes with `docker exec`: it runs on the kind cluster only", returncode=2)
+    plugin = impl.path if impl is not None else None
     try:
-        switch_network(kubectl, lab_image, impl)
+        switch_network(kubectl, lab_image, plugin)
         yield lab_image
     finally:
-        if impl is not None:  # leave the cluster on the reference plugin, even after a failure
+        if plugin is not None:  # leave the cluster on the reference plugin, even after a failure
             kubectl.run("delete", "namespace", NS, "--ignore-not-found", "--timeout=60s", timeout=70, check=False)
             switch_network(kubectl, lab_image, None)
             kubectl.run("delete", "namespace", NS, "--ignore-not-found", "--timeout=120s", timeout=130, check=False)
 
 
 @pytest.fixture(scope="session")
-def cluster_nodes(kubectl: Kubectl) -> dict[str, dict[str, str]]:
-    return nodes(kubectl)
+def cluster_nodes(kubectl: Kubectl) -> dict[str, nodes.Node]:
+    return nodes.nodes(kubectl)
 
 
 @pytest.fixture(scope="session")
-def workers(cluster_nodes: dict[str, dict[str, str]]) -> list[str]:
-    names = sorted(n for n, info in cluster_nodes.items() if info["role"] == "worker")
-    assert len(names) >= 2, "the CNI lab needs two worker nodes"
-    return names
+def workers(kubectl: Kubectl) -> list[str]:
+    return nodes.workers(kubectl)
 
 
 @pytest.fixture(scope="session")
-def namespace(kubectl: Kubectl, cni_network: str) -> Iterator[str]:
-    kubectl.run("delete", "namespace", NS, "--ignore-not-found", "--wait=true", timeout=180)
-    kubectl.run("create", "namespace", NS)
-    yield NS
-    kubectl.run("delete", "namespace", NS, "--wait=false", check=False)
+def namespace(make_namespace: MakeNamespace, cni_network: str) -> str:
+    """The lab's namespace, made once pods get our network."""
+    return make_namespace(NS)
 
 
 @pytest.fixture(scope="session")
 def servers(kubectl: Kubectl, namespace: str, cni_network: str, workers: list[str]) -> dict[str, dict[str, Any]]:
-    """web-0 and web-0b on the first worker, web-1 on the second; Service `web` selects web-0 only."""
-    image = cni_network
+    """web-0 and web-0b on the first worker, web-1 on the second; Service `web` selects web-0 only.
+
+    Hint: pods that stay ContainerCreating mean the plugin's ADD fails: `kubectl -n kubelab-cni-lab describe pod web-0`
+    shows the runtime's error (your plugin's CNI error JSON, msg and details).
+    """
     specs = {"web-0": workers[0], "web-0b": workers[0], "web-1": workers[1]}
     objs = [
-        pod(
+        pods.pod(
             name,
-            image,
-            node,
+            namespace,
+            cni_network,
             ["python3", "-c", SERVER],
+            node=node,
             restart="Always",
             labels={"app": name, **({"role": "web"} if name == "web-0" else {})},
             ports=[{"containerPort": 8080}],
         )
         for name, node in specs.items()
     ]
-    service = {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": {"name": "web", "namespace": NS},
-        "spec": {"selector": {"role": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
-    }
-    apply(kubectl, *objs, service)
+    kube.apply(kubectl, *objs, objects.service("web", namespace, {"role": "web"}, [(80, 8080)]))
     out: dict[str, dict[str, Any]] = {}
     for name, node in specs.items():
-        obj = wait_phase(kubectl, name, {"Running"})
+        obj = pods.wait_phase(kubectl, namespace, name, {"Running"}, timeout=90)
         out[name] = {"node": node, "ip": obj["status"]["podIP"], "uid": obj["metadata"]["uid"]}
-    out["service"] = {"ip": kubectl.json("-n", NS, "get", "service", "web")["spec"]["clusterIP"]}
+    out["service"] = {"ip": kubectl.json("-n", namespace, "get", "service", "web")["spec"]["clusterIP"]}
     return out

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit.nodes import Node, node_sh
 
-from .cnilab import AGENT, CONFLIST, SYSTEM_NS, active_cni_configs, agent_pods, node_sh, routes
+from .cnilab import AGENT, CONFLIST, SYSTEM_NS, active_cni_configs, agent_pods, routes
 
 
-def test_01_agent_on_every_node(kubectl: Kubectl, cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+def test_01_agent_on_every_node(kubectl: Kubectl, cni_network: str, cluster_nodes: dict[str, Node]) -> None:
     """The agent DaemonSet has one Ready pod on each of the 3 nodes.
 
     Hint: `kubectl -n kube-system get ds,pods -l app=kubelab-cni-agent -o wide`, then
@@ -25,7 +26,7 @@ def test_01_agent_on_every_node(kubectl: Kubectl, cni_network: str, cluster_node
     assert ready_on == set(cluster_nodes), f"agent Ready on {sorted(ready_on)}, nodes {sorted(cluster_nodes)}"
 
 
-def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, Node]) -> None:
     """On every node /etc/cni/net.d holds exactly one active configuration: 05-kubelab-cni.conflist,
     with our plugin first (host-local IPAM on the node's podCIDR, ipMasq) and portmap chained after it.
 
@@ -38,19 +39,19 @@ def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, dict[st
         types = [p["type"] for p in doc["plugins"]]
         assert types[-1] == "portmap" and len(types) == 2, types
         ours = doc["plugins"][0]
-        assert ours["ipam"]["ranges"] == [[{"subnet": info["cidr"]}]], (name, ours["ipam"])
+        assert ours["ipam"]["ranges"] == [[{"subnet": info.cidr}]], (name, ours["ipam"])
         assert ours["ipMasq"] is True
         assert node_sh(name, f"test -x /opt/cni/bin/{types[0]} && echo ok").strip() == "ok", f"{name}: no binary"
 
 
-def test_03_routes_to_every_other_node(cni_network: str, cluster_nodes: dict[str, dict[str, str]]) -> None:
+def test_03_routes_to_every_other_node(cni_network: str, cluster_nodes: dict[str, Node]) -> None:
     """Each node routes every other node's podCIDR via that node's InternalIP (route protocol 75, the agent's).
 
     Hint: `docker exec NODE ip route show proto 75`; the agent watches nodes (RBAC: list/watch nodes).
     """
     for name in cluster_nodes:
         expected = sorted(
-            f"{info['cidr']} via {info['ip']} dev eth0" for other, info in cluster_nodes.items() if other != name
+            f"{info.cidr} via {info.ip} dev eth0" for other, info in cluster_nodes.items() if other != name
         )
         got = [" ".join(r.split()[:5]) for r in routes(name)]
         assert got == expected, (name, got)

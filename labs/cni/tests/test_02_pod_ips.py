@@ -6,12 +6,13 @@ import ipaddress
 from typing import Any
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit.nodes import Node
 
 from .cnilab import reservations
 
 
 def test_05_pod_ips_from_node_cidr(
-    kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, dict[str, str]]
+    kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, Node]
 ) -> None:
     """Each lab pod's IP is inside its node's podCIDR and reserved in that node's store
     (/var/lib/cni/networks/kubelab/<ip>, containing the container ID).
@@ -22,14 +23,14 @@ def test_05_pod_ips_from_node_cidr(
     for name, s in servers.items():
         if name == "service":
             continue
-        cidr = ipaddress.ip_network(cluster_nodes[s["node"]]["cidr"])
+        cidr = ipaddress.ip_network(cluster_nodes[s["node"]].cidr)
         assert ipaddress.ip_address(s["ip"]) in cidr, (name, s["ip"], str(cidr))
         assert s["ip"] in reservations(s["node"]), (name, s["ip"], s["node"])
     ips = [s["ip"] for n, s in servers.items() if n != "service"]
     assert len(set(ips)) == len(ips), ips
 
 
-def test_06_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str, dict[str, str]]) -> None:
+def test_06_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str, Node]) -> None:
     """No pod of the cluster (hostNetwork ones aside) has an address outside its node's podCIDR.
 
     Hint: `kubectl get pods -A -o wide` against the nodes' podCIDRs
@@ -39,7 +40,7 @@ def test_06_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str
     for p in kubectl.json("get", "pods", "-A")["items"]:
         if p["spec"].get("hostNetwork") or not p["status"].get("podIP") or not p["spec"].get("nodeName"):
             continue
-        cidr = ipaddress.ip_network(cluster_nodes[p["spec"]["nodeName"]]["cidr"])
+        cidr = ipaddress.ip_network(cluster_nodes[p["spec"]["nodeName"]].cidr)
         if ipaddress.ip_address(p["status"]["podIP"]) not in cidr:
             bad.append(f"{p['metadata']['namespace']}/{p['metadata']['name']} {p['status']['podIP']} not in {cidr}")
     assert not bad, bad

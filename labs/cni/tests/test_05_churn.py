@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit import kube
 
 from .cnilab import NS, our_veths, reservations
 
@@ -48,9 +49,7 @@ def test_12_no_leaks_after_50_pods(
     Hint: DEL must release the reservation of (CNI_CONTAINERID, CNI_IFNAME) and delete the host veth even
     when the netns is already gone; look in /var/lib/cni/networks/kubelab/ on the node (`docker exec NODE ls ...`).
     """
-    from .cnilab import apply
-
-    apply(kubectl, _deployment(cni_network, workers))
+    kube.apply(kubectl, _deployment(cni_network, workers))
     kubectl.run("-n", NS, "rollout", "status", "deployment/churn", "--timeout=180s", timeout=190)
     pods = kubectl.json("-n", NS, "get", "pods", "-l", "app=churn")["items"]
     held: dict[str, set[str]] = {w: set() for w in workers}

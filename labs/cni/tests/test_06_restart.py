@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit.nodes import Node, node_sh
 
-from .cnilab import AGENT, CONFLIST, NS, SYSTEM_NS, agent_pods, exec_in, fetch_code, node_sh, routes
+from .cnilab import AGENT, CONFLIST, NS, SYSTEM_NS, agent_pods, exec_in, fetch_code, routes
 
 
 def _node_state(node: str) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def _node_state(node: str) -> dict[str, Any]:
 
 
 def test_13_agent_restart_changes_nothing(
-    kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, dict[str, str]]
+    kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, Node]
 ) -> None:
     """Delete every agent pod; the new ones leave conflist, plugin files and routes byte for byte as
     they were, pods keep their IPs and keep talking across nodes, and a new pod still gets an address.
@@ -49,11 +50,11 @@ def test_13_agent_restart_changes_nothing(
         assert obj["metadata"]["uid"] == servers[name]["uid"] and obj["status"]["podIP"] == servers[name]["ip"]
     out = exec_in(kubectl, "web-1", fetch_code(f"http://{servers['web-0']['ip']}:8080/"))
     assert out.split()[0] == "web-0", out
-    from .cnilab import run_to_completion
-
     node = servers["web-1"]["node"]
     code = fetch_code(f"http://{servers['web-0']['ip']}:8080/")
-    assert run_to_completion(kubectl, "after-restart", servers_image(kubectl), node, code).split()[0] == "web-0"
+    assert (
+        pods.run_to_completion(kubectl, NS, "after-restart", servers_image(kubectl), node, code).split()[0] == "web-0"
+    )
 
 
 def servers_image(kubectl: Kubectl) -> str:

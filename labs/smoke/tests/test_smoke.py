@@ -5,68 +5,31 @@ Each test says what it needs from the cluster; a failure prints a hint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kubelab_cluster.kind import pods
 from kubelab_cluster.kind.kubectl import Kubectl
-
-NS = "kubelab-smoke"
-
-
-def apply(kubectl: Kubectl, obj: dict[str, Any]) -> None:
-    pods.apply(kubectl, obj)
-
-
-def pod(name: str, image: str, node: str, command: list[str], restart: str = "Never") -> dict[str, Any]:
-    return pods.pod_manifest(name, NS, image, node, command, restart=restart)
-
-
-def wait_phase(kubectl: Kubectl, name: str, phases: set[str], timeout: float = 120) -> dict[str, Any]:
-    return pods.wait_phase(kubectl, NS, name, phases, timeout)
-
-
-def run_to_completion(kubectl: Kubectl, name: str, image: str, node: str, code: str) -> str:
-    return pods.run_to_completion(kubectl, NS, name, image, node, code)
+from kubelab_labkit import kube, nodes, objects, pods
 
 
 @pytest.fixture(scope="module")
 def workers(kubectl: Kubectl) -> list[str]:
-    nodes = kubectl.json("get", "nodes")["items"]
-    names = [
-        n["metadata"]["name"] for n in nodes if "node-role.kubernetes.io/control-plane" not in n["metadata"]["labels"]
-    ]
-    assert len(names) >= 2, "the smoke test needs two worker nodes"
-    return sorted(names)
-
-
-@pytest.fixture(scope="module")
-def namespace(kubectl: Kubectl) -> Iterator[str]:
-    kubectl.run("delete", "namespace", NS, "--ignore-not-found", "--wait=true", timeout=180)
-    kubectl.run("create", "namespace", NS)
-    yield NS
-    kubectl.run("delete", "namespace", NS, "--wait=false", check=False)
+    return nodes.workers(kubectl)
 
 
 @pytest.fixture(scope="module")
 def web(kubectl: Kubectl, namespace: str, lab_image: str, workers: list[str]) -> dict[str, Any]:
-    """An HTTP server pod on the first worker, behind a ClusterIP Service."""
-    server = pod("web", lab_image, workers[0], ["python3", "-m", "http.server", "8080"], restart="Always")
-    apply(kubectl, server)
-    apply(
-        kubectl,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "web", "namespace": NS},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
-        },
+    """An HTTP server pod on the first worker, behind a ClusterIP Service.
+
+    Hint: `kubectl -n kubelab-smoke describe pod web`; the lab image must be on the node (`crictl images`).
+    """
+    server = pods.pod(
+        "web", namespace, lab_image, ["python3", "-m", "http.server", "8080"], node=workers[0], restart="Always"
     )
-    obj = wait_phase(kubectl, "web", {"Running"})
-    kubectl.run("-n", NS, "wait", "--for=condition=Ready", "pod/web", "--timeout=60s", timeout=70)
-    svc = kubectl.json("-n", NS, "get", "service", "web")
+    kube.apply(kubectl, server, objects.service("web", namespace, {"app": "web"}, [(80, 8080)]))
+    obj = pods.wait_phase(kubectl, namespace, "web", {"Running"})
+    svc = kubectl.json("-n", namespace, "get", "service", "web")
     return {"pod_ip": obj["status"]["podIP"], "cluster_ip": svc["spec"]["clusterIP"]}
 
 
@@ -105,33 +68,40 @@ def test_02_kube_system_healthy(kubectl: Kubectl) -> None:
 def test_03_python_on_every_worker(kubectl: Kubectl, namespace: str, lab_image: str, workers: list[str]) -> None:
     """A lab-image pod runs Python on each worker.
 
-    Hint: the lab image is loaded with `kind load docker-image`; check `crictl images` on the node.
+    Hint: the lab image reaches the nodes through the cluster's local registry; check `crictl images` on the node.
     """
     for i, node in enumerate(workers):
-        out = run_to_completion(
-            kubectl, f"py-{i}", lab_image, node, "import sys, kubelab_cluster; print('python', sys.version.split()[0])"
+        out = pods.run_to_completion(
+            kubectl,
+            namespace,
+            f"py-{i}",
+            lab_image,
+            node,
+            "import sys, kubelab_cluster; print('python', sys.version.split()[0])",
         )
         assert out.startswith("python 3.11"), out
 
 
-def test_04_pod_to_pod_across_nodes(kubectl: Kubectl, web: dict[str, Any], lab_image: str, workers: list[str]) -> None:
+def test_04_pod_to_pod_across_nodes(
+    kubectl: Kubectl, namespace: str, web: dict[str, Any], lab_image: str, workers: list[str]
+) -> None:
     """A pod on one worker reaches a pod on the other by its IP.
 
     Hint: each node needs a route to every other node's podCIDR (`docker exec NODE ip route`).
     """
     code = f"import urllib.request as u; print(u.urlopen('http://{web['pod_ip']}:8080/', timeout=10).status)"
-    assert run_to_completion(kubectl, "pod2pod", lab_image, workers[1], code).strip() == "200"
+    assert pods.run_to_completion(kubectl, namespace, "pod2pod", lab_image, workers[1], code).strip() == "200"
 
 
 def test_05_service_from_another_node(
-    kubectl: Kubectl, web: dict[str, Any], lab_image: str, workers: list[str]
+    kubectl: Kubectl, namespace: str, web: dict[str, Any], lab_image: str, workers: list[str]
 ) -> None:
     """A ClusterIP Service is reached from a pod on another node (kube-proxy's rules).
 
     Hint: `kubectl -n kube-system logs ds/kube-proxy`; `docker exec NODE iptables-save -t nat | grep KUBE-SVC`.
     """
     code = f"import urllib.request as u; print(u.urlopen('http://{web['cluster_ip']}/', timeout=10).status)"
-    assert run_to_completion(kubectl, "svc", lab_image, workers[1], code).strip() == "200"
+    assert pods.run_to_completion(kubectl, namespace, "svc", lab_image, workers[1], code).strip() == "200"
 
 
 def test_06_dns(kubectl: Kubectl, namespace: str, lab_image: str, workers: list[str]) -> None:
@@ -141,15 +111,15 @@ def test_06_dns(kubectl: Kubectl, namespace: str, lab_image: str, workers: list[
     """
     expected = kubectl.json("get", "service", "kubernetes")["spec"]["clusterIP"]
     code = "import socket; print(socket.gethostbyname('kubernetes.default.svc.cluster.local'))"
-    assert run_to_completion(kubectl, "dns", lab_image, workers[1], code).strip() == expected
+    assert pods.run_to_completion(kubectl, namespace, "dns", lab_image, workers[1], code).strip() == expected
 
 
-def test_07_logs_and_exec(kubectl: Kubectl, web: dict[str, Any]) -> None:
+def test_07_logs_and_exec(kubectl: Kubectl, namespace: str, web: dict[str, Any]) -> None:
     """`kubectl logs` and `kubectl exec` work (the API server reaches the kubelet).
 
     Hint: both go API server -> kubelet :10250; check the kubelet serving certificate and node IPs.
     """
-    logs = kubectl.run("-n", NS, "logs", "web")
+    logs = kubectl.run("-n", namespace, "logs", "web")
     assert "GET / HTTP/1.1" in logs
-    out = kubectl.run("-n", NS, "exec", "web", "--", "python3", "-c", "print(6 * 7)")
+    out = kubectl.run("-n", namespace, "exec", "web", "--", "python3", "-c", "print(6 * 7)")
     assert out.strip() == "42"

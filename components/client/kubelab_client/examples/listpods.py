@@ -14,11 +14,13 @@ import argparse
 import os
 import sys
 
-from kubelab_client.errors import ApiError, ClientError
+from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
 from kubelab_client.resources import PODS
+from kubelab_kit.entry import entry_point
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kubelab-client-listpods", description="List pods (chapter 2.2).")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
@@ -40,9 +42,6 @@ def main(argv: list[str] | None = None) -> int:
         pods = api.request("GET", PODS.collection_path(args.namespace))
     except ApiError as exc:
         print(f"error: {exc.status} {exc.reason}: {exc.message}", file=sys.stderr)
-        return 1
-    except ClientError as exc:
-        print(f"error: {exc}", file=sys.stderr)
         return 1
     items = pods.get("items") or []
     for pod in items:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
-from types import FrameType
 
 from rich.logging import RichHandler
 
 from kubelab_client.config import add_connection_flags, api_from_flags
 from kubelab_client.sample_controller.controller import SOURCE_LABEL, SummaryController
+from kubelab_kit.entry import entry_point
+from kubelab_kit.logs import setup_logging
+from kubelab_kit.signals import stop_on_signals
 
 
+@entry_point
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="kubelab-client-sample",
@@ -25,19 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resync", type=float, default=300.0, help="resync period in seconds (0: none)")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(message)s",
-        handlers=[RichHandler(show_path=False)],
-    )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        logging.getLogger(__name__).info("signal %d: stopping", signum)
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    setup_logging(args.verbose, handler=RichHandler(show_path=False))
+    stop = stop_on_signals()
     api = api_from_flags(args)
     controller = SummaryController(api, namespace=args.namespace, workers=args.workers, resync_period=args.resync)
     controller.run(stop)

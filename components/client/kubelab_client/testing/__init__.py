@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from kubelab_client.backoff import Backoff
+from kubelab_client.kube import Api
 from kubelab_client.reflector import ReflectorOptions
+from kubelab_client.resources import Resource
 from kubelab_client.testing.fake_apiserver import FakeApiServer, Fault, RequestRecord
 
-__all__ = ["FakeApiServer", "Fault", "RequestRecord", "fast_reflector_options"]
+__all__ = ["FakeApiServer", "Fault", "RequestRecord", "client_for", "fast_reflector_options", "running_fake"]
+
+
+@contextmanager
+def running_fake(*args: Resource, **kwargs: Any) -> Iterator[FakeApiServer]:
+    """A :class:`FakeApiServer` serving for the duration of the block (arguments as its constructor's)."""
+    with FakeApiServer(*args, **kwargs) as server:
+        yield server
+
+
+@contextmanager
+def client_for(server: FakeApiServer, timeout: float = 10.0) -> Iterator[Api]:
+    """An :class:`Api` client pointed at ``server``, closed after the block."""
+    client = Api.for_host(server.url)
+    client.timeout = timeout
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def fast_reflector_options(**overrides: Any) -> ReflectorOptions:

@@ -5,7 +5,9 @@ containing ``<containerID>\\r\\n<ifname>``, plus ``last_reserved_ip.<range set i
 and ``lock``. Every read-modify-write happens while holding an exclusive ``flock`` on
 ``lock``, so concurrent ADDs (threads of the daemon or separate plugin processes) never
 hand out one address twice. A reservation appears atomically: it is written to a temp
-file and hard-linked to its final name, which fails if the name exists.
+file and hard-linked to its final name, which fails if the name exists (a create-if-absent,
+so not :func:`~kubelab_kit.files.atomic_write`, which replaces). ``last_reserved_ip.<set>``
+is replaced with ``atomic_write``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelab_cni.config import IPAddress
+from kubelab_kit.files import atomic_write
 
 LINE_BREAK = "\r\n"
 LAST_RESERVED_PREFIX = "last_reserved_ip."
@@ -119,13 +122,12 @@ class Store:
 
     def set_last_reserved(self, range_set: int, address: IPAddress) -> None:
         self._require_lock()
-        path = self.directory / f"{LAST_RESERVED_PREFIX}{range_set}"
-        tmp = path.with_name(f"{_TMP_PREFIX}{path.name}.{os.getpid()}")
-        tmp.write_text(str(address))
-        os.replace(tmp, path)
+        atomic_write(self.directory / f"{LAST_RESERVED_PREFIX}{range_set}", str(address))
 
     def remove_stale_temp_files(self) -> None:
-        """Temp files left by a process killed between write and link (GC)."""
+        """Temp files left by a process killed between write and link or rename (GC)."""
         self._require_lock()
-        for entry in self.directory.glob(f"{_TMP_PREFIX}*"):
-            entry.unlink(missing_ok=True)
+        # ours (reservations), and atomic_write's ".<name>.<pid>.tmp" beside last_reserved_ip.<set>
+        for pattern in (f"{_TMP_PREFIX}*", f".{LAST_RESERVED_PREFIX}*.tmp"):
+            for entry in self.directory.glob(pattern):
+                entry.unlink(missing_ok=True)

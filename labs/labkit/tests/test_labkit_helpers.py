@@ -1,0 +1,77 @@
+"""Helpers that need no cluster: hints, manifests, the lab table, object builders, eventually."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kubelab_cluster.pins import repo_root
+from kubelab_labkit import hints, kube, manifests, objects, tables
+from kubelab_labkit.registry import load_labs
+from kubelab_labkit.waiting import eventually
+
+
+def test_hint_paragraphs() -> None:
+    def check() -> None:
+        """Does a thing.
+
+        Hint: first line
+        continues here.
+
+        Not a hint.
+        Hint: another.
+        """
+
+    assert hints.from_doc(check.__doc__) == ["Hint: first line continues here.", "Hint: another."]
+    assert hints.from_doc(None) == []
+
+
+def test_manifest_placeholders_must_match(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / "components" / "x" / "deploy").mkdir(parents=True)
+    (tmp_path / "components" / "x" / "deploy" / "m.yaml").write_text("image: ${IMAGE}\nn: $COUNT\ncost: $$5\n")
+    monkeypatch.setattr(manifests, "repo_root", lambda: tmp_path)
+    assert manifests.render("x", "m.yaml", IMAGE="i", COUNT="2") == "image: i\nn: 2\ncost: $5\n"
+    with pytest.raises(ValueError, match=r"missing values \['COUNT'\], unused values \['EXTRA'\]"):
+        manifests.render("x", "m.yaml", IMAGE="i", EXTRA="e")
+
+
+def test_the_cni_agent_manifest_renders() -> None:
+    text = manifests.render("cni", "agent.yaml", IMAGE="img", CLUSTER_CIDR="10.244.0.0/16", IMPL_KEY="reference")
+    assert "image: img" in text and "${" not in text
+
+
+def test_payload_is_one_request() -> None:
+    sa = objects.service_account("a", "ns")
+    rb = objects.role_binding("b", "ns", "r", [objects.subject("Group", "g")])
+    payload = json.loads(kube._payload((sa, rb)))
+    assert payload["kind"] == "List" and [i["kind"] for i in payload["items"]] == ["ServiceAccount", "RoleBinding"]
+    assert rb["subjects"] == [{"kind": "Group", "name": "g", "apiGroup": "rbac.authorization.k8s.io"}]
+    assert objects.subject("ServiceAccount", "s", "ns") == {"kind": "ServiceAccount", "name": "s", "namespace": "ns"}
+
+
+def test_lab_table_links_are_relative_to_each_page() -> None:
+    labs = load_labs()
+    counts = {lab.name: 1 for lab in labs}
+    readme = tables.table(repo_root() / "README.md", labs, counts)
+    docs = tables.table(repo_root() / "docs" / "index.md", labs, counts)
+    assert "[cni](labs/cni/README.md)" in readme and "[cni](../labs/cni/README.md)" in docs
+    assert "planned (issue 9)" in readme
+    with pytest.raises(ValueError, match="markers"):
+        tables.render_page("no markers", Path("x.md"), labs, counts)
+
+
+def test_committed_tables_are_current() -> None:
+    assert tables.stale_pages(write=False) == []
+
+
+def test_eventually_reports_the_last_observation() -> None:
+    calls = iter([0, 0, 3])
+    assert eventually(lambda: next(calls), timeout=2, interval=0.01) == 3
+
+    def never() -> bool:
+        raise AssertionError("still 2 pods")
+
+    with pytest.raises(AssertionError, match="still 2 pods"):
+        eventually(never, timeout=0.05, interval=0.01, what="pods gone")
