@@ -43,7 +43,9 @@ LABEL dev.kubelab.key={{key}}
 def _inputs() -> list[Path]:
     root = repo_root()
     files = [root / "uv.lock"]
-    for pkg in ("cluster", *sorted(str(p.relative_to(root)) for p in root.glob("components/*"))):
+    # every workspace member that goes into the image (the wheels of `uv build --all-packages`)
+    members = ["cluster", *sorted(str(p.relative_to(root)) for p in root.glob("components/*")), "labs/labkit"]
+    for pkg in members:
         files += sorted(
             p
             for p in (root / pkg).rglob("*")

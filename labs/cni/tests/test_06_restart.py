@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit import pods
 from kubelab_labkit.nodes import Node, node_sh
 
 from .cnilab import AGENT, CONFLIST, NS, SYSTEM_NS, agent_pods, exec_in, fetch_code, routes
@@ -35,10 +36,10 @@ def test_13_agent_restart_changes_nothing(
     kubectl.run("-n", SYSTEM_NS, "delete", "pod", "-l", f"app={AGENT}", "--wait=false")
     deadline = time.monotonic() + 120
     while True:
-        pods = agent_pods(kubectl)
-        fresh = [p for p in pods if p["metadata"]["uid"] not in old]
+        agents = agent_pods(kubectl)
+        fresh = [p for p in agents if p["metadata"]["uid"] not in old]
         ready = [p for p in fresh if all(s.get("ready") for s in p["status"].get("containerStatuses", [{}]))]
-        if len(ready) == len(cluster_nodes) and len(pods) == len(cluster_nodes):
+        if len(ready) == len(cluster_nodes) and len(agents) == len(cluster_nodes):
             break
         assert time.monotonic() < deadline, f"{len(ready)} of {len(cluster_nodes)} new agent pods Ready"
         time.sleep(1)
@@ -52,9 +53,8 @@ def test_13_agent_restart_changes_nothing(
     assert out.split()[0] == "web-0", out
     node = servers["web-1"]["node"]
     code = fetch_code(f"http://{servers['web-0']['ip']}:8080/")
-    assert (
-        pods.run_to_completion(kubectl, NS, "after-restart", servers_image(kubectl), node, code).split()[0] == "web-0"
-    )
+    out = pods.run_to_completion(kubectl, NS, "after-restart", servers_image(kubectl), node, code)
+    assert out.split()[0] == "web-0", out
 
 
 def servers_image(kubectl: Kubectl) -> str:

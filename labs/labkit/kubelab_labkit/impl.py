@@ -59,6 +59,8 @@ def resolve(lab: Lab, given: str) -> Submission:
     if lab.impl is None:
         raise ImplError(refusal(lab))
     kind, what = lab.impl.kind, lab.impl.what
+    if lab.impl.starter:
+        what += f"; start from the starter, {lab.impl.starter}"
     if kind is ImplKind.IMAGE:
         proc = subprocess.run(["docker", "image", "inspect", given], capture_output=True, text=True, check=False)
         if proc.returncode != 0:

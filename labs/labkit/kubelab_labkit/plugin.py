@@ -81,7 +81,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     submission = config.stash.get(IMPL_KEY, None)
     if submission is not None:
         return f"lab {lab.name}: grading your implementation (--impl): {submission.describe()}"
-    return f"lab {lab.name}: grading the reference implementation ({', '.join(lab.components) or 'the platform'})"
+    graded = ", ".join(lab.components) or "the platform"
+    if lab.impl is None:
+        return f"lab {lab.name}: grading {graded} (this lab takes no --impl)"
+    return f"lab {lab.name}: grading the reference implementation ({graded}); --impl PATH grades yours: {lab.impl.what}"
 
 
 @pytest.hookimpl(wrapper=True)

@@ -65,4 +65,4 @@ def test_a_failing_fixture_prints_its_hints_and_the_tests(lab_tree: pytest.Pytes
             "Hint: the test's own hint.",
         ]
     )
-    result.stdout.fnmatch_lines(["lab demo: grading the reference implementation (cluster)"])
+    result.stdout.fnmatch_lines(["lab demo: grading cluster (this lab takes no --impl)"])

@@ -148,7 +148,7 @@ def connect(args: argparse.Namespace) -> Api:
     except ConfigError as exc:
         raise AgentError(
             f"cannot reach the API server: {exc}",
-            fix="run the agent in a pod with its ServiceAccount (labs/cni/manifests/agent.yaml), "
+            fix="run the agent in a pod with its ServiceAccount (components/cni/deploy/agent.yaml), "
             "or pass --kubeconfig or --server",
         ) from exc
 
