@@ -11,10 +11,8 @@ stubs package ``kubelab_protos``, and neither do its tests).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from typing import Any
 import pytest
 
 from kubelab_cluster.protos.generate import Result, generate
+from kubelab_kit.testing import run_python
 
 # argv: the generated folder. Registers it as kubelab_protos.gen, imports every source's stubs.
 REPORT_SCRIPT = """
@@ -65,14 +64,7 @@ Python = Callable[..., subprocess.CompletedProcess[str]]
 @pytest.fixture(scope="session")
 def fresh_python() -> Python:
     """Run ``python -c CODE ARGS`` in a fresh interpreter of this environment (never raises)."""
-
-    def call(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        return subprocess.run(
-            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
-        )
-
-    return call
+    return run_python
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ in a fresh interpreter bound to the folder under test (``kubelab_protos.bind_gen
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from kubelab_kit.testing import run_python
 
 Python = Callable[..., subprocess.CompletedProcess[str]]
 CLI = Callable[..., subprocess.CompletedProcess[str]]
@@ -26,14 +27,7 @@ GENERATOR = [sys.executable, "-m", "kubelab_cluster.protos.cli"]  # the `kubelab
 @pytest.fixture(scope="session")
 def python() -> Python:
     """Run ``python -c CODE ARGS`` in a fresh interpreter of this environment (never raises)."""
-
-    def call(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-        return subprocess.run(
-            [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
-        )
-
-    return call
+    return run_python
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from kubelab_kit.errors import OUTPUT_LINES, KubelabError
 
@@ -292,36 +292,23 @@ def exec_plugin(
     return Call(proc.returncode, proc.stdout, proc.stderr, seconds, document, binary, command)
 
 
-def invoke(
-    binary: str,
-    command: str,
-    stdin: Stdin,
-    *,
-    container_id: str | None = None,
-    netns: str | None = None,
-    ifname: str | None = "eth0",
-    cni_args: CniArgs | None = None,
-    cni_path: Sequence[str] = (),
-    prefix: Sequence[str] = (),
-    extra_env: Mapping[str, str] | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-) -> dict[str, Any] | None:
-    """Call the plugin as a runtime does: its result (``None`` when it prints none, as for DEL), or
-    :class:`PluginError` with the spec's ``code``/``msg``/``details``."""
-    call = exec_plugin(
-        binary,
-        command,
-        stdin,
-        container_id=container_id,
-        netns=netns,
-        ifname=ifname,
-        cni_args=cni_args,
-        cni_path=cni_path,
-        prefix=prefix,
-        extra_env=extra_env,
-        timeout=timeout,
-    )
-    return call.result()
+class InvokeOptions(TypedDict, total=False):
+    """The keyword arguments :func:`invoke` passes on to :func:`exec_plugin`."""
+
+    container_id: str | None
+    netns: str | None
+    ifname: str | None
+    cni_args: CniArgs | None
+    cni_path: Sequence[str]
+    prefix: Sequence[str]
+    extra_env: Mapping[str, str] | None
+    timeout: float
+
+
+def invoke(binary: str, command: str, stdin: Stdin, **options: Unpack[InvokeOptions]) -> dict[str, Any] | None:
+    """Call the plugin as a runtime does (options as :func:`exec_plugin`'s): its result (``None``
+    when it prints none, as for DEL), or :class:`PluginError` with the spec's ``code``/``msg``/``details``."""
+    return exec_plugin(binary, command, stdin, **options).result()
 
 
 def find_in_path(plugin_type: str, paths: Sequence[str]) -> str:
