@@ -21,6 +21,7 @@ PACKAGES = {
     "kubelab_protos": "components/protos/kubelab_protos",
     "kubelab_client": "components/client/kubelab_client",
     "kubelab_cni": "components/cni/kubelab_cni",
+    "kubelab_operator": "components/operator/kubelab_operator",
     "kubelab_labkit": "labs/labkit/kubelab_labkit",
 }
 
