@@ -31,7 +31,6 @@ INSTALL_COMMAND = packages.install_command([ENGINE_PACKAGE])
 
 class EngineError(HostError):
     def __init__(self, problem: str, fix: str = "", log_tail: str = "") -> None:
-        self.log_tail = log_tail
         super().__init__(problem, fix=fix, output=log_tail)
 
 

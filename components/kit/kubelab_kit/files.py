@@ -70,6 +70,7 @@ def staged_dir(target: Path, *, replace: bool = False) -> Iterator[Path]:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".staging", dir=target.parent))
+    staging.chmod(0o755)  # mkdtemp makes 0700; the target is an ordinary shared folder (a cache entry)
     try:
         yield staging
         if target.exists() and not replace:

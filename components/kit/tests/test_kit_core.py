@@ -84,6 +84,7 @@ def test_staged_dir_appears_whole_or_not_at_all(tmp_path: Path) -> None:
     with staged_dir(target) as stage:
         (stage / "bin").write_text("1")
     assert (target / "bin").read_text() == "1"
+    assert target.stat().st_mode & 0o777 == 0o755  # a shared cache folder, not mkdtemp's 0700
     with staged_dir(target) as stage:  # another run finished first: kept
         (stage / "bin").write_text("2")
     assert (target / "bin").read_text() == "1"

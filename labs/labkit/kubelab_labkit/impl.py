@@ -7,7 +7,8 @@ The lab's ``lab.toml`` says what PATH is (``[impl] kind``, ``what``); a lab with
   It is put first on ``sys.path`` before any checkpoint is imported, so it shadows the
   reference package; :meth:`Submission.env` gives subprocesses the same path.
 - ``exec-plugin``: an executable file, or a Python package directory with ``__main__.py``.
-- ``grpc-endpoint``: a unix socket, as a path or a ``unix://`` URL; it must exist and be a socket.
+- ``grpc-endpoint``: a unix socket, as a path or a ``unix://`` URL (read as the gRPC scaffold reads
+  endpoints); it must exist and be a socket.
 - ``image``: a reference to an image in the local Docker engine.
 """
 
@@ -66,8 +67,12 @@ def resolve(lab: Lab, given: str) -> Submission:
         if proc.returncode != 0:
             raise ImplError(f"--impl {given}: no such image in the local Docker engine (it should be {what})")
         return Submission(kind, given)
-    raw = given.removeprefix("unix://") if kind is ImplKind.GRPC_ENDPOINT else given
-    path = Path(raw).resolve()
+    if kind is ImplKind.GRPC_ENDPOINT:
+        from kubelab_kit.grpc.socket import socket_path  # here: noxfile.py imports this module, grpc is slow to load
+
+        path = socket_path(given).resolve()
+    else:
+        path = Path(given).resolve()
     if not path.exists():
         raise ImplError(f"--impl {given}: no such file or directory (it should be {what})")
     if kind is ImplKind.PYTHON_PACKAGE:

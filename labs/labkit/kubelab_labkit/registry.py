@@ -83,10 +83,6 @@ class Lab(_Strict):
         return self.directory / self.checkpoints
 
     @property
-    def needs_cluster(self) -> bool:
-        return "cluster" in self.prepare
-
-    @property
     def runnable(self) -> bool:
         """A lab with checkpoints (a planned lab has a lab.toml and nothing else yet)."""
         return self.status is not Status.PLANNED and self.checkpoint_dir.is_dir()
@@ -130,13 +126,6 @@ def checkpoint_counts(labs: list[Lab]) -> dict[str, int]:
         if "::" in line and len(parts) == 3 and parts[0] == "labs" and parts[1] in counts:
             counts[parts[1]] += 1
     return counts
-
-
-def lab_named(name: str, root: Path | None = None) -> Lab:
-    for lab in load_labs(root):
-        if lab.name == name:
-            return lab
-    raise KeyError(name)
 
 
 def lab_of_path(path: Path, root: Path | None = None) -> Lab | None:
