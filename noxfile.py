@@ -114,7 +114,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff, mypy, the import rules, and generated files (starters, lab table) against their sources."""
+    """ruff, mypy, the import rules, and generated files (starters, lab table, CRD) against their sources."""
     sync(session)
     run(session, "ruff", "check", ".")
     run(session, "ruff", "format", "--check", ".")
@@ -122,6 +122,7 @@ def lint(session: nox.Session) -> None:
     run(session, "lint-imports")
     run(session, "kubelab-labs", "starters", "--check")
     run(session, "kubelab-labs", "table", "--check")
+    run(session, "kubelab-operator", "generate", "--check")
 
 
 @nox.session
@@ -133,10 +134,12 @@ def starters(session: nox.Session) -> None:
 
 @nox.session
 def generate(session: nox.Session) -> None:
-    """Regenerate every generated file that is committed: starters and the lab table (README.md, docs/index.md)."""
+    """Regenerate every generated file that is committed: starters, the lab table (README.md, docs/index.md)
+    and the operator's CRD (from its Python types)."""
     sync(session)
     run(session, "kubelab-labs", "starters")
     run(session, "kubelab-labs", "table")
+    run(session, "kubelab-operator", "generate")
 
 
 @nox.session(name="bench-cni")

@@ -82,6 +82,7 @@ def sign(
     is_ca: bool = False,
     client: bool = True,
     server_ips: Sequence[str] = (),
+    dns_names: Sequence[str] = (),
 ) -> x509.Certificate:
     """A certificate for ``key``'s public key: self-signed when ``issuer`` is None, else signed by it.
 
@@ -91,7 +92,7 @@ def sign(
     end = not_after or start + dt.timedelta(days=1)
     issuer_name, signer = (name, key) if issuer is None else (issuer[0].subject, issuer[1])
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH] if client else []
-    if server_ips:
+    if server_ips or dns_names:
         usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
     builder = (
         x509.CertificateBuilder()
@@ -105,11 +106,10 @@ def sign(
     )
     if usages and not is_ca:
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-    if server_ips:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]),
-            critical=False,
-        )
+    if server_ips or dns_names:
+        sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns_names]
+        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(signer, hashes.SHA256())
 
 

@@ -1,0 +1,187 @@
+"""What only the operator lab's checkpoints need: deploying the CRD, the operator
+(components/operator/deploy) and the policy; CronJob manifests; kubectl attempts that may be
+refused (their stderr is the point); the operator's pods, Lease and metrics. Generic helpers
+(apply, waiting, namespaces) come from the lab kit.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_cluster.pins import repo_root
+from kubelab_labkit import kube, manifests
+from kubelab_labkit.waiting import eventually
+from kubelab_operator import deployment
+from kubelab_operator.api.resource import CRONJOB, SCHEDULED_AT
+
+SYSTEM_NS = deployment.NAMESPACE
+DEPLOY = repo_root() / "components" / "operator" / "deploy"
+CRD = DEPLOY / "crd.yaml"
+POLICY = DEPLOY / "policy.yaml"
+V1 = "batch.kubelab.dev/v1"
+V2 = "batch.kubelab.dev/v2"
+CERT_VALIDITY_HOURS = "24"
+
+
+# -- deploying -----------------------------------------------------------------------------
+
+
+def deploy(kubectl: Kubectl, image: str) -> None:
+    kubectl.run("apply", "-f", str(CRD))
+    kube.wait_for(kubectl, f"crd/{CRONJOB.name}", "condition=Established", timeout=60)
+    manifests.apply_component(
+        kubectl, "operator", "operator.yaml", IMAGE=image, CERT_VALIDITY_HOURS=CERT_VALIDITY_HOURS
+    )
+    kubectl.run("apply", "-f", str(POLICY))
+    kube.rollout(kubectl, "deployment/kubelab-operator", namespace=SYSTEM_NS, timeout=180)
+
+
+def scale(kubectl: Kubectl, replicas: int) -> None:
+    kubectl.run("-n", SYSTEM_NS, "scale", "deployment/kubelab-operator", f"--replicas={replicas}")
+    if replicas:
+        kube.rollout(kubectl, "deployment/kubelab-operator", namespace=SYSTEM_NS, timeout=120)
+    else:
+        eventually(lambda: not operator_pods(kubectl), timeout=60, what="the operator's pods to be gone")
+
+
+# -- objects -------------------------------------------------------------------------------
+
+
+def cronjob(
+    name: str, namespace: str, image: str, schedule: Any = "*/1 * * * *", *, seconds: int = 1,
+    version: str = V1, **spec: Any,
+) -> dict[str, Any]:  # fmt: skip
+    """A CronJob whose Job runs ``sleep seconds`` in the lab image."""
+    return {
+        "apiVersion": version,
+        "kind": "CronJob",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "schedule": schedule,
+            "jobTemplate": {
+                "metadata": {"labels": {"kubelab.dev/cronjob": name}},
+                "spec": {
+                    "backoffLimit": 0,
+                    "template": {
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "terminationGracePeriodSeconds": 1,
+                            "containers": [
+                                {
+                                    "name": "run",
+                                    "image": image,
+                                    "imagePullPolicy": "IfNotPresent",
+                                    "command": ["python3", "-c", f"import time; time.sleep({seconds})"],
+                                }
+                            ],
+                        }
+                    },
+                },
+            },
+            **spec,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    out: str
+    err: str
+
+
+def attempt(kubectl: Kubectl, *args: str, stdin: str | None = None) -> Attempt:
+    """kubectl that may be refused: the exit status and both streams, never raising."""
+    cmd = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), *args]
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    return Attempt(proc.returncode == 0, proc.stdout, proc.stderr.strip())
+
+
+def create(kubectl: Kubectl, obj: dict[str, Any], *extra: str) -> Attempt:
+    return attempt(kubectl, "create", "-f", "-", *extra, stdin=json.dumps(obj))
+
+
+def get(kubectl: Kubectl, name: str, namespace: str, version: str = "v1") -> dict[str, Any] | None:
+    got = attempt(kubectl, "-n", namespace, "get", f"cronjobs.{version}.batch.kubelab.dev", name, "-o", "json")
+    return json.loads(got.out) if got.ok else None
+
+
+def jobs_of(kubectl: Kubectl, namespace: str, cronjob: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = kubectl.json("-n", namespace, "get", "jobs", "-l", f"kubelab.dev/cronjob={cronjob}")[
+        "items"
+    ]
+    return [j for j in items if "deletionTimestamp" not in j["metadata"]]
+
+
+def scheduled(job: dict[str, Any]) -> str:
+    return str(job["metadata"].get("annotations", {}).get(SCHEDULED_AT, ""))
+
+
+def condition(obj: dict[str, Any], type_: str) -> tuple[str, str] | None:
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c["type"] == type_:
+            return c["status"], c["reason"]
+    return None
+
+
+def sleep_until(when: float) -> None:
+    time.sleep(max(0.0, when - time.time()))
+
+
+# -- the operator --------------------------------------------------------------------------
+
+
+def operator_pods(kubectl: Kubectl) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = kubectl.json("-n", SYSTEM_NS, "get", "pods", "-l", "app=kubelab-operator")["items"]
+    return [p for p in items if "deletionTimestamp" not in p["metadata"]]
+
+
+def lease_holder(kubectl: Kubectl) -> str:
+    lease = kubectl.json("-n", SYSTEM_NS, "get", "lease", deployment.LEASE)
+    return str(lease["spec"].get("holderIdentity") or "")
+
+
+def leader_pod(kubectl: Kubectl) -> str:
+    """The pod holding the Lease (identity ``<hostname>_<pid>``; the hostname is the pod's name)."""
+    holder = lease_holder(kubectl)
+    return holder.rsplit("_", 1)[0]
+
+
+def scrape(kubectl: Kubectl, pod: str) -> dict[str, float]:
+    """The pod's metrics through the API server's pod proxy: sample name{labels} → value."""
+    text = kubectl.run(
+        "get", "--raw", f"/api/v1/namespaces/{SYSTEM_NS}/pods/{pod}:{deployment.METRICS_PORT}/proxy/metrics"
+    )
+    samples: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            samples[key] = float(value)
+    return samples
+
+
+def metric(samples: dict[str, float], name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples whose labels include ``labels``."""
+    total = 0.0
+    for key, value in samples.items():
+        base, _, rest = key.partition("{")
+        if base != name:
+            continue
+        if all(f'{k}="{v}"' in rest for k, v in labels.items()):
+            total += value
+    return total
+
+
+def registry_data(kubectl: Kubectl) -> dict[str, str]:
+    cm = kubectl.json("-n", SYSTEM_NS, "get", "configmap", deployment.REGISTRY_CONFIGMAP)
+    return dict(cm.get("data") or {})
+
+
+def lab_path(*parts: str) -> Path:
+    return repo_root().joinpath("labs", "operator", *parts)
