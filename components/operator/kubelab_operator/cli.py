@@ -26,6 +26,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
@@ -195,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
             clusterwide=not args.namespace,
             namespaces=list(args.namespace),
             standalone=True,
+            # kopf's Identity is a NewType of str; without one kopf asks getpass (no passwd entry for our uid)
+            identity=cast(Any, identity),
             stop_flag=stop,
         )
     )

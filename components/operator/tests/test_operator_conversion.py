@@ -41,9 +41,21 @@ def test_v2_to_v1_fills_stars() -> None:
     assert convert(obj, V1)["spec"]["schedule"] == "* 3 * * 1-5"
 
 
-def test_descriptor_has_no_v2_form() -> None:
-    with pytest.raises(ConversionError, match="v2 needs exactly 5"):
-        convert(v1("@hourly"), V2)
+@pytest.mark.parametrize(
+    ("descriptor", "fields"),
+    [("@hourly", {"minute": "0"}), ("@weekly", {"minute": "0", "hour": "0", "dayOfWeek": "0"})],
+)
+def test_descriptors_become_their_fields(descriptor: str, fields: dict[str, str]) -> None:
+    out = convert(v1(descriptor), V2)
+    assert out["spec"]["schedule"] == fields and "annotations" not in out["metadata"]
+
+
+@pytest.mark.parametrize("schedule", ["every minute", "0 * * * * *", ""])
+def test_no_field_form_is_kept_and_restored(schedule: str) -> None:
+    there = convert(v1(schedule), V2)
+    assert there["spec"]["schedule"] == {}
+    assert there["metadata"]["annotations"] == {"batch.kubelab.dev/v1-schedule": schedule}
+    assert convert(there, V1) == v1(schedule)  # lossless: conversion never fails for a stored object
 
 
 @pytest.mark.parametrize("version", ["batch.kubelab.dev/v3", "batch/v1", "v1"])

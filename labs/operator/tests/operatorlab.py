@@ -47,7 +47,12 @@ def scale(kubectl: Kubectl, replicas: int) -> None:
     if replicas:
         kube.rollout(kubectl, "deployment/kubelab-operator", namespace=SYSTEM_NS, timeout=120)
     else:
-        eventually(lambda: not operator_pods(kubectl), timeout=60, what="the operator's pods to be gone")
+
+        def gone() -> bool:  # terminating pods too: they serve webhooks until they exit
+            pods = kubectl.json("-n", SYSTEM_NS, "get", "pods", "-l", "app=kubelab-operator")["items"]
+            return not pods
+
+        eventually(gone, timeout=60, interval=0.5, what="the operator's pods to be gone")
 
 
 # -- objects -------------------------------------------------------------------------------
@@ -107,6 +112,12 @@ def create(kubectl: Kubectl, obj: dict[str, Any], *extra: str) -> Attempt:
     return attempt(kubectl, "create", "-f", "-", *extra, stdin=json.dumps(obj))
 
 
+def webhook_post(kubectl: Kubectl, path: str, body: dict[str, Any]) -> Attempt:
+    """POST ``body`` to the webhook Service through the API server's service proxy (as any client could)."""
+    proxy = f"/api/v1/namespaces/{SYSTEM_NS}/services/https:{deployment.SERVICE}:443/proxy{path}"
+    return attempt(kubectl, "create", "--raw", proxy, "-f", "-", stdin=json.dumps(body))
+
+
 def get(kubectl: Kubectl, name: str, namespace: str, version: str = "v1") -> dict[str, Any] | None:
     got = attempt(kubectl, "-n", namespace, "get", f"cronjobs.{version}.batch.kubelab.dev", name, "-o", "json")
     return json.loads(got.out) if got.ok else None
@@ -119,7 +130,7 @@ def jobs_of(kubectl: Kubectl, namespace: str, cronjob: str) -> list[dict[str, An
     return [j for j in items if "deletionTimestamp" not in j["metadata"]]
 
 
-def scheduled(job: dict[str, Any]) -> str:
+def scheduled_at(job: dict[str, Any]) -> str:
     return str(job["metadata"].get("annotations", {}).get(SCHEDULED_AT, ""))
 
 
@@ -166,12 +177,12 @@ def scrape(kubectl: Kubectl, pod: str) -> dict[str, float]:
     return samples
 
 
-def metric(samples: dict[str, float], name: str, **labels: str) -> float:
-    """The sum of ``name``'s samples whose labels include ``labels``."""
+def metric(samples: dict[str, float], metric_name: str, /, **labels: str) -> float:
+    """The sum of ``metric_name``'s samples whose labels include ``labels``."""
     total = 0.0
     for key, value in samples.items():
         base, _, rest = key.partition("{")
-        if base != name:
+        if base != metric_name:
             continue
         if all(f'{k}="{v}"' in rest for k, v in labels.items()):
             total += value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit.waiting import eventually
 from kubelab_operator.api.resource import CRONJOB
 from kubelab_operator.crdgen.crd import crd
 
@@ -39,5 +40,10 @@ def test_02_two_replicas_one_leader(kubectl: Kubectl, operator: str) -> None:
         p["metadata"]["name"] for p in pods if all(s.get("ready") for s in p["status"].get("containerStatuses", []))
     ]
     assert len(ready) == 2, [p["metadata"]["name"] for p in pods]
-    holder = lease_holder(kubectl)
-    assert holder.rsplit("_", 1)[0] in ready, f"Lease holder {holder!r}, Ready pods {ready}"
+
+    def held_by_a_ready_pod() -> str:
+        holder = lease_holder(kubectl)  # after a redeploy, an old pod's Lease expires within 10 s
+        assert holder.rsplit("_", 1)[0] in ready, f"Lease holder {holder!r}, Ready pods {ready}"
+        return holder
+
+    eventually(held_by_a_ready_pod, timeout=25, interval=1, what="a Ready pod to lead")

@@ -36,7 +36,7 @@ def test_03_defaults(kubectl: Kubectl, namespace: str, operator: str) -> None:
 REJECTED = {
     # case: (name, schedule, extra spec, what the error must say)
     "invalid schedule": ("bad-schedule", "invalid-cron-schedule", {},
-                         ['admission webhook "vcronjob-v1.batch.kubelab.dev" denied the request',
+                         ['The CronJob "bad-schedule" is invalid',
                           'spec.schedule: Invalid value: "invalid-cron-schedule": Expected exactly 5 fields, found 1']),
     "name too long": ("n" * 53, "*/5 * * * *", {},
                       [f'metadata.name: Invalid value: "{"n" * 53}": must be no more than 52 characters']),

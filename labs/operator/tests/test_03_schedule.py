@@ -10,7 +10,7 @@ import pytest
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
-from .operatorlab import condition, get, jobs_of
+from .operatorlab import condition, get, jobs_of, scheduled_at
 
 
 def _unix(iso: str) -> int:
@@ -30,13 +30,13 @@ def test_05_jobs_on_schedule(kubectl: Kubectl, namespace: str, scheduled: dict[s
     assert cj is not None
     jobs = eventually(lambda: jobs_of(kubectl, namespace, "twice"), timeout=30, what="a Job")
     for job in jobs:
-        when = scheduled(job)
+        when = scheduled_at(job)
         assert when, job["metadata"]
         assert job["metadata"]["name"] == f"twice-{_unix(when)}"
         assert _unix(when) % 60 == 0
         (owner,) = job["metadata"]["ownerReferences"]
         assert owner["kind"] == "CronJob" and owner["uid"] == cj["metadata"]["uid"] and owner["controller"] is True
-    assert {_unix(scheduled(j)) for j in jobs} <= set(scheduled["runs"])
+    assert {_unix(scheduled_at(j)) for j in jobs} <= set(scheduled["runs"])
 
 
 POLICIES = {
@@ -59,7 +59,7 @@ def test_06_concurrency_policy(kubectl: Kubectl, namespace: str, scheduled: dict
     first, second = scheduled["runs"]
 
     def settled() -> list[int]:
-        runs = sorted(_unix(scheduled(j)) for j in jobs_of(kubectl, namespace, name))
+        runs = sorted(_unix(scheduled_at(j)) for j in jobs_of(kubectl, namespace, name))
         assert len(runs) == count, f"{name}: Jobs for runs {runs}, want {why}"
         return runs
 
@@ -98,7 +98,7 @@ def test_08_history_limit(kubectl: Kubectl, namespace: str, scheduled: dict[str,
         return jobs
 
     (job,) = eventually(pruned, timeout=45, what="one finished Job left")
-    assert _unix(scheduled(job)) == scheduled["runs"][1], "the newest run is the one kept"
+    assert _unix(scheduled_at(job)) == scheduled["runs"][1], "the newest run is the one kept"
 
 
 def test_09_status_from_jobs(kubectl: Kubectl, namespace: str, scheduled: dict[str, Any]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from kubelab_cluster.kind.kubectl import Kubectl
 
-from .operatorlab import V2, create, cronjob, get
+from .operatorlab import V2, create, cronjob, get, webhook_post
 
 
 def test_10_created_as_v1_read_as_v2(kubectl: Kubectl, namespace: str, operator: str) -> None:
@@ -39,19 +41,29 @@ def test_11_created_as_v2_read_as_v1(kubectl: Kubectl, namespace: str, operator:
     assert as_v2 is not None and as_v2["spec"]["schedule"] == {"minute": "5", "hour": "3"}
 
 
-def test_12_v2_rules_and_unconvertible(kubectl: Kubectl, namespace: str, operator: str) -> None:
-    """v2's own CEL rule refuses an empty schedule object with its message; a v1 "@hourly" (no field form)
-    cannot be read as v2: the conversion fails with the webhook's reason, and the v1 read still works.
+def test_12_v2_rules_descriptors_and_bad_reviews(kubectl: Kubectl, namespace: str, operator: str) -> None:
+    """v2's CEL rule refuses an empty schedule object with its message; a v1 "@hourly" reads as v2
+    {minute: "0"} (conversion is total: one unconvertible object would break every v2 list and the
+    namespace's deletion); the webhook itself, called through the Service, answers a ConversionReview
+    for an unknown version with a Failure result and a body that is not a review with a 400 Status.
 
-    Hint (3.2, 3.3.4): the Rule marker on kubelab_operator/api/v2.py CronSchedule; ConversionError in
-    kubelab_operator/api/conversion.py becomes the ConversionReview's Failure result.
+    Hint (3.2, 3.3.4): the Rule marker on kubelab_operator/api/v2.py CronSchedule;
+    kubelab_operator/api/conversion.py; kubelab_operator/webhooks/reviews.py.
     """
     empty = create(kubectl, cronjob("conv-empty", namespace, operator, {}, version=V2))
     assert not empty.ok and "set at least one field of the schedule" in empty.err, empty.err
     assert get(kubectl, "conv-empty", namespace) is None
     assert create(kubectl, cronjob("conv-hourly", namespace, operator, "@hourly", suspend=True)).ok
-    from .operatorlab import attempt
+    as_v2 = get(kubectl, "conv-hourly", namespace, "v2")
+    assert as_v2 is not None and as_v2["spec"]["schedule"] == {"minute": "0"}
+    as_v1 = get(kubectl, "conv-hourly", namespace, "v1")
+    assert as_v1 is not None and as_v1["spec"]["schedule"] == "@hourly"
 
-    read = attempt(kubectl, "-n", namespace, "get", "cronjobs.v2.batch.kubelab.dev", "conv-hourly", "-o", "json")
-    assert not read.ok and "v2 needs exactly 5" in read.err, read.err
-    assert get(kubectl, "conv-hourly", namespace, "v1") is not None
+    review = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "ConversionReview",
+              "request": {"uid": "lab-1", "desiredAPIVersion": "batch.kubelab.dev/v9", "objects": [as_v1]}}  # fmt: skip
+    answer = json.loads(webhook_post(kubectl, "/convert", review).out)
+    assert answer["response"]["uid"] == "lab-1"
+    assert answer["response"]["result"]["status"] == "Failure"
+    assert "unsupported apiVersion 'batch.kubelab.dev/v9'" in answer["response"]["result"]["message"]
+    bad = webhook_post(kubectl, "/convert", {"kind": "Pod"})
+    assert not bad.ok and "is not a valid apiextensions.k8s.io/v1 ConversionReview" in bad.err, bad.err

@@ -36,7 +36,7 @@ def test_13_webhook_and_policy_agree(
     assert webhook.ok is not by_webhook, f"webhook: {webhook.err or 'created'}"
     assert policy.ok is not by_policy, f"policy: {policy.err or 'created'}"
     if by_webhook:
-        assert "denied the request" in webhook.err and message in webhook.err, webhook.err
+        assert f'The CronJob "{name}" is invalid' in webhook.err and message in webhook.err, webhook.err
         assert get(kubectl, name, namespace) is None
     if by_policy:
         assert "ValidatingAdmissionPolicy 'kubelab-cronjob-policy'" in policy.err and message in policy.err, policy.err

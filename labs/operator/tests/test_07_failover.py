@@ -10,7 +10,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit import kube
 from kubelab_labkit.waiting import eventually
 
-from .operatorlab import SYSTEM_NS, create, cronjob, jobs_of, leader_pod, lease_holder, sleep_until
+from .operatorlab import SYSTEM_NS, create, cronjob, jobs_of, leader_pod, lease_holder, scheduled_at, sleep_until
 
 
 def test_15_leader_killed_standby_takes_over(
@@ -44,8 +44,8 @@ def test_15_leader_killed_standby_takes_over(
     assert holder.rsplit("_", 1)[0] != old_pod
     sleep_until(due + 8)
     jobs = eventually(lambda: jobs_of(kubectl, namespace, "failover"), timeout=20, what="the run after the handover")
-    assert [scheduled(j) for j in jobs] == [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due))], jobs
+    assert [scheduled_at(j) for j in jobs] == [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due))], jobs
     for name in ("twice", "allow", "forbid", "replace"):  # and no run of the earlier CronJobs was made twice
-        runs = Counter(scheduled(j) for j in jobs_of(kubectl, namespace, name))
+        runs = Counter(scheduled_at(j) for j in jobs_of(kubectl, namespace, name))
         assert all(count == 1 for count in runs.values()), (name, runs)
     kube.rollout(kubectl, "deployment/kubelab-operator", namespace=SYSTEM_NS, timeout=120)

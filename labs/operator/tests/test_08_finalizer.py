@@ -49,7 +49,8 @@ def test_17_operator_down(kubectl: Kubectl, namespace: str, policy_namespace: st
     eventually(lambda: f"{namespace}.waits" in registry_data(kubectl), timeout=20, what="the record")
     scale(kubectl, 0)
     try:
-        kubectl.run("-n", namespace, "delete", "cronjob.batch.kubelab.dev", "waits", "--wait=false")
+        # as v1: v2 is kubectl's preferred version (the highest), and a v2 DELETE needs the conversion webhook
+        kubectl.run("-n", namespace, "delete", "cronjobs.v1.batch.kubelab.dev", "waits", "--wait=false")
         pending = get(kubectl, "waits", namespace)
         assert pending is not None and pending["metadata"].get("deletionTimestamp"), "deleted without its finalizer"
         closed = create(kubectl, cronjob("while-down", namespace, operator, "*/5 * * * *"))
@@ -62,4 +63,4 @@ def test_17_operator_down(kubectl: Kubectl, namespace: str, policy_namespace: st
         scale(kubectl, 2)
     eventually(lambda: get(kubectl, "waits", namespace) is None, timeout=60, what="the deletion to complete")
     assert f"{namespace}.waits" not in registry_data(kubectl)
-    assert attempt(kubectl, "-n", policy_namespace, "delete", "cronjob.batch.kubelab.dev", "down-good").ok
+    assert attempt(kubectl, "-n", policy_namespace, "delete", "cronjobs.v1.batch.kubelab.dev", "down-good").ok

@@ -1,9 +1,17 @@
 """Converting a CronJob between versions (book 3.2), through the hub (v1, the storage version).
 
-v1 → v2 splits the schedule on spaces into the five fields (exactly five; ``*`` becomes unset);
-v2 → v1 joins the fields, an unset one as ``*``. Everything else, status included, is the same
-in both versions and is copied. A descriptor (``@hourly``) has no field form: it cannot be
-read as v2 (a :class:`ConversionError`, the API server reports it as the conversion's failure).
+v1 → v2 splits the schedule on spaces into the five fields (``*`` becomes unset); v2 → v1 joins
+the fields, an unset one as ``*``. Everything else, status included, is the same in both
+versions and is copied.
+
+Conversion must never fail for a stored object: the API server converts to every served
+version (a list in v2, the namespace controller deleting a namespace's content version by
+version), and one object it cannot convert breaks them all. So the conversion is total and
+lossless, unlike the upstream tutorial's (which fails on ``@hourly``): a descriptor becomes its
+five fields (``@hourly`` → ``{minute: "0"}``, the same meaning), and a v1 schedule with no field
+form (not five fields: an object the webhooks never saw) goes to v2 as an empty schedule with
+the original kept in the annotation ``batch.kubelab.dev/v1-schedule``, which v2 → v1 restores.
+A :class:`ConversionError` is left for what is not a CronJob of a version served here.
 """
 
 from __future__ import annotations
@@ -14,6 +22,16 @@ from typing import Any
 from kubelab_operator.api.resource import GROUP
 
 FIELDS = ("minute", "hour", "dayOfMonth", "month", "dayOfWeek")
+DESCRIPTORS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+KEPT_SCHEDULE = f"{GROUP}/v1-schedule"  # a v1 schedule with no v2 form, kept for the way back
 HUB = "v1"
 VERSIONS = ("v1", "v2")
 
@@ -33,13 +51,11 @@ def version_of(api_version: str) -> str:
     return version
 
 
-def _v1_schedule_to_v2(schedule: str) -> Obj:
-    parts = schedule.split()
+def _v1_schedule_to_v2(schedule: str) -> Obj | None:
+    """The five fields, or None when the schedule has no field form."""
+    parts = DESCRIPTORS.get(schedule.strip().lower(), schedule).split()
     if len(parts) != 5:
-        raise ConversionError(
-            f"schedule {schedule!r} has {len(parts)} fields; "
-            "v2 needs exactly 5 (minute hour day-of-month month day-of-week)"
-        )
+        return None
     return {name: part for name, part in zip(FIELDS, parts, strict=True) if part != "*"}
 
 
@@ -56,11 +72,23 @@ def convert(obj: Obj, desired_api_version: str) -> Obj:
     if source == target:
         return out
     spec = out.get("spec")
-    if isinstance(spec, dict) and "schedule" in spec:
-        if target == "v2":  # from the hub
-            spec["schedule"] = _v1_schedule_to_v2(str(spec["schedule"]))
-        else:  # to the hub
-            if not isinstance(spec["schedule"], dict):
-                raise ConversionError(f"v2 spec.schedule must be an object, got {type(spec['schedule']).__name__}")
-            spec["schedule"] = _v2_schedule_to_v1(spec["schedule"])
+    if not isinstance(spec, dict) or "schedule" not in spec:
+        return out
+    annotations = out.setdefault("metadata", {}).get("annotations") or {}
+    if target == "v2":  # from the hub
+        fields = _v1_schedule_to_v2(str(spec["schedule"]))
+        if fields is None:
+            out["metadata"]["annotations"] = {**annotations, KEPT_SCHEDULE: str(spec["schedule"])}
+            fields = {}
+        spec["schedule"] = fields
+    else:  # to the hub
+        if not isinstance(spec["schedule"], dict):
+            raise ConversionError(f"v2 spec.schedule must be an object, got {type(spec['schedule']).__name__}")
+        kept = annotations.pop(KEPT_SCHEDULE, None)
+        spec["schedule"] = kept if kept is not None else _v2_schedule_to_v1(spec["schedule"])
+        if kept is not None:
+            if annotations:
+                out["metadata"]["annotations"] = annotations
+            else:
+                out["metadata"].pop("annotations", None)
     return out

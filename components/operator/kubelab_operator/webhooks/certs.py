@@ -82,7 +82,7 @@ def issue(dns_names: list[str], validity: dt.timedelta, previous_ca: bytes | Non
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{deployment.NAME}-webhook-ca")])
     ca = pki.sign(ca_key, ca_name, not_before=now, not_after=now + validity * 2, is_ca=True, client=False)
     key = pki.new_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_names[-1])])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns_names[0][:64])])
     cert = pki.sign(
         key, name, issuer=(ca, ca_key), not_before=now, not_after=now + validity, client=False, dns_names=dns_names
     )
