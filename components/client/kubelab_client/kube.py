@@ -198,8 +198,11 @@ class Api:
         meta = obj.get("metadata", {})
         return self.request("PUT", resource.object_path(meta["name"], meta.get("namespace")), body=obj)
 
-    def delete(self, resource: Resource, name: str, namespace: str | None = None) -> KubeObject:
-        return self.request("DELETE", resource.object_path(name, namespace))
+    def delete(
+        self, resource: Resource, name: str, namespace: str | None = None, *, propagation_policy: str | None = None
+    ) -> KubeObject:
+        """DELETE; ``propagation_policy`` ``Background``, ``Foreground`` or ``Orphan`` for the dependents."""
+        return self.request("DELETE", resource.object_path(name, namespace), {"propagationPolicy": propagation_policy})
 
     def patch(
         self,
@@ -210,12 +213,14 @@ class Api:
         *,
         patch_type: str = "merge",
         field_manager: str | None = None,
+        subresource: str | None = None,
     ) -> KubeObject:
         """PATCH with ``patch_type`` ``merge`` (RFC 7386), ``json`` (RFC 6902, a list of operations)
-        or ``strategic`` (built-in types only)."""
+        or ``strategic`` (built-in types only); ``subresource`` e.g. ``status``."""
+        path = resource.object_path(name, namespace) + (f"/{subresource}" if subresource else "")
         return self.request(
             "PATCH",
-            resource.object_path(name, namespace),
+            path,
             {"fieldManager": field_manager},
             body=patch,
             content_type=PATCH_TYPES[patch_type],

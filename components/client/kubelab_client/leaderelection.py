@@ -25,14 +25,11 @@ from typing import Any
 
 from kubelab_client.errors import ApiError, ClientError
 from kubelab_client.kube import Api
+from kubelab_client.objects import format_time
 from kubelab_client.resources import Resource
 
 log = logging.getLogger(__name__)
 LEASES = Resource("coordination.k8s.io", "v1", "leases", "Lease")
-
-
-def _micro_time(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -73,7 +70,7 @@ class LeaderElector:
         spec: dict[str, Any] = {
             "holderIdentity": cfg.identity,
             "leaseDurationSeconds": int(cfg.lease_duration),
-            "renewTime": _micro_time(now),
+            "renewTime": format_time(now, micro=True),
         }
         try:
             lease = self.api.get(LEASES, cfg.name, cfg.namespace)
@@ -84,7 +81,7 @@ class LeaderElector:
                 "apiVersion": "coordination.k8s.io/v1",
                 "kind": "Lease",
                 "metadata": {"name": cfg.name, "namespace": cfg.namespace},
-                "spec": {**spec, "acquireTime": _micro_time(now), "leaseTransitions": 0},
+                "spec": {**spec, "acquireTime": format_time(now, micro=True), "leaseTransitions": 0},
             }
             try:
                 self.api.create(LEASES, body, cfg.namespace)
@@ -104,10 +101,10 @@ class LeaderElector:
         if holder and holder != cfg.identity and not expired:
             return False
         if holder == cfg.identity:
-            spec["acquireTime"] = current.get("acquireTime") or _micro_time(now)
+            spec["acquireTime"] = current.get("acquireTime") or format_time(now, micro=True)
             spec["leaseTransitions"] = current.get("leaseTransitions") or 0
         else:
-            spec["acquireTime"] = _micro_time(now)
+            spec["acquireTime"] = format_time(now, micro=True)
             spec["leaseTransitions"] = int(current.get("leaseTransitions") or 0) + 1
         lease["spec"] = spec
         try:

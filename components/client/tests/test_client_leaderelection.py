@@ -10,7 +10,7 @@ import pytest
 from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
 from kubelab_client.leaderelection import LEASES, ElectionConfig, LeaderElector
-from kubelab_client.testing import FakeApiServer, client_for, running_fake
+from kubelab_client.testing import client_for, running_fake
 
 
 class Clock:
@@ -24,7 +24,6 @@ class Clock:
 @pytest.fixture
 def api() -> Iterator[Api]:
     with running_fake(LEASES) as server, client_for(server) as client:
-        client.fake = server  # type: ignore[attr-defined]
         yield client
 
 
@@ -85,7 +84,3 @@ def test_stale_resource_version_loses(api: Api) -> None:
 def test_config_is_checked() -> None:
     with pytest.raises(ValueError, match="lease_duration > renew_deadline > retry_period"):
         ElectionConfig("ns", "x", "me", lease_duration=5, renew_deadline=5, retry_period=1)
-
-
-def test_fake_is_a_lease_server(api: Api) -> None:
-    assert isinstance(api.fake, FakeApiServer)  # type: ignore[attr-defined]

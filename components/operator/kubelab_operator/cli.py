@@ -133,16 +133,9 @@ def run(args: argparse.Namespace) -> int:
         server = WebhookServer(args.webhook_cert_dir, port=args.webhook_port)
         server.start()
 
-        def keep_certificates() -> None:
-            assert certs is not None and server is not None
-            while not stop.wait(certs.interval):
-                try:
-                    certs.sync()
-                    server.reload_certificates()
-                except (ClientError, OSError) as exc:
-                    log.warning("certificates: %s", exc)
-
-        threading.Thread(target=keep_certificates, name="certificates", daemon=True).start()
+        threading.Thread(
+            target=certs.keep, args=(stop, server.reload_certificates), name="certificates", daemon=True
+        ).start()
 
     def ready() -> str | None:
         if server is not None and not server.serving:
@@ -172,7 +165,8 @@ def run(args: argparse.Namespace) -> int:
         )
         elector = LeaderElector(api, config)
         if not elector.acquire(stop):
-            _shutdown(server)
+            if server is not None:
+                server.stop()
             return 0
         metrics.LEADER.set(1)
 
@@ -206,16 +200,11 @@ def run(args: argparse.Namespace) -> int:
     controller.stop()
     if elector is not None and not lost.is_set():
         elector.release()
-    _shutdown(server)
+    if server is not None:
+        server.stop()
     if lost.is_set():
         raise OperatorError("lost the leader Lease: exiting so that the standby replica takes over alone")
     return 0
-
-
-def _shutdown(server: object) -> None:
-    stop_method = getattr(server, "stop", None)
-    if callable(stop_method):
-        stop_method()
 
 
 @entry_point

@@ -19,7 +19,3 @@ REGISTRY_CONFIGMAP = "kubelab-cronjob-registry"  # what the finalizer cleans up
 MUTATE_PATH = "/mutate-batch-kubelab-dev-v1-cronjob"
 VALIDATE_PATH = "/validate-batch-kubelab-dev-v1-cronjob"
 CONVERT_PATH = "/convert"
-
-
-def service_dns_names() -> list[str]:
-    return [SERVICE, f"{SERVICE}.{NAMESPACE}", f"{SERVICE}.{NAMESPACE}.svc", f"{SERVICE}.{NAMESPACE}.svc.cluster.local"]

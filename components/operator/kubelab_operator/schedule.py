@@ -10,8 +10,6 @@ Pure functions of the spec, the status and *now* (a fake clock in tests):
   since the object was created), clamped to ``now - startingDeadlineSeconds`` when set, and
   the next run after *now*; more than 100 missed runs is :class:`TooManyMissedRuns`
   (a clock skew or a deadline that is too long), as upstream.
-- :func:`too_late`: a missed run older than its starting deadline is not started (the
-  controller reports MissedSchedule).
 - :func:`job_name`: ``<cronjob>-<unix seconds of the scheduled time>``: one name per run,
   so a run is never created twice.
 
@@ -117,13 +115,6 @@ def missed_and_next(
             )
         run = schedule.next_after(run)
     return Runs(missed, schedule.next_after(now))
-
-
-def too_late(missed: datetime, now: datetime, starting_deadline_seconds: int | None) -> bool:
-    """Whether the missed run is past its starting deadline (never, without a deadline)."""
-    if starting_deadline_seconds is None:
-        return False
-    return _utc(missed) + timedelta(seconds=starting_deadline_seconds) < _utc(now)
 
 
 def job_name(cronjob: str, scheduled: datetime) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from kubelab_client.objects import format_time
 from kubelab_operator.api.resource import SCHEDULED_AT
-from kubelab_operator.controller.conditions import get_condition, rfc3339
+from kubelab_operator.controller.conditions import get_condition
 from kubelab_operator.controller.reconcile import reconcile
 
 T0 = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
@@ -24,7 +25,7 @@ def cronjob(**spec: Any) -> dict[str, Any]:
             "namespace": "ns",
             "uid": "u-1",
             "generation": 2,
-            "creationTimestamp": rfc3339(T0),
+            "creationTimestamp": format_time(T0),
         },
         "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"spec": {"template": {}}}, **spec},
     }
@@ -36,13 +37,13 @@ def job(minute: int, state: str | None = None, started: int | None = None, name:
     if state:
         status["conditions"] = [{"type": state, "status": "True"}]
     if started is not None:
-        status["startTime"] = rfc3339(T0 + timedelta(minutes=started))
+        status["startTime"] = format_time(T0 + timedelta(minutes=started))
     return {
         "metadata": {
             "name": name or f"tick-{int(when.timestamp())}",
             "namespace": "ns",
             "uid": f"j{minute}",
-            "annotations": {SCHEDULED_AT: rfc3339(when)},
+            "annotations": {SCHEDULED_AT: format_time(when)},
         },
         "status": status,
     }
@@ -144,16 +145,16 @@ def test_too_many_missed_runs_is_reported() -> None:
 def test_deadline_clamp_starts_the_latest_run_only() -> None:
     plan = reconcile(cronjob(startingDeadlineSeconds=90), [], now(200.5))
     assert plan.create is not None
-    assert plan.create["metadata"]["annotations"][SCHEDULED_AT] == rfc3339(now(200))
+    assert plan.create["metadata"]["annotations"][SCHEDULED_AT] == format_time(now(200))
 
 
-def test_a_run_past_its_deadline_is_missed() -> None:
-    # clamped to now-10s: the 10:05 run is 30 s old at 10:05:30, past its 10 s deadline... but the
-    # clamp already excludes it, so nothing is due; with a 40 s deadline it is late by -10 s: started
+def test_a_run_older_than_its_deadline_is_not_started() -> None:
+    # at 10:05:30 the 10:05 run is 30 s old: past a 10 s deadline (skipped, next at 10:06), within a 40 s one
     plan = reconcile(cronjob(startingDeadlineSeconds=10), [], now(5.5))
-    assert plan.create is None
+    assert plan.create is None and plan.requeue_after == pytest.approx(30.0)
     plan = reconcile(cronjob(startingDeadlineSeconds=40), [], now(5.5))
     assert plan.create is not None
+    assert plan.create["metadata"]["annotations"][SCHEDULED_AT] == format_time(now(5))
 
 
 def test_transition_time_kept_while_status_unchanged() -> None:
@@ -168,6 +169,6 @@ def test_transition_time_kept_while_status_unchanged() -> None:
 
 def test_jobs_being_deleted_are_not_counted() -> None:
     gone = job(1)
-    gone["metadata"]["deletionTimestamp"] = rfc3339(now(1))
+    gone["metadata"]["deletionTimestamp"] = format_time(now(1))
     plan = reconcile(cronjob(), [gone], now(1.2))
     assert "active" not in plan.status

@@ -12,7 +12,6 @@ from kubelab_operator.schedule import (
     job_name,
     missed_and_next,
     parse,
-    too_late,
 )
 
 T0 = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)  # the object's creationTimestamp in most rows
@@ -76,14 +75,6 @@ def test_more_than_100_missed_runs_is_an_error_unless_a_deadline_bounds_them() -
         missed_and_next(every_minute, now=at(101), created=T0)
     bounded = missed_and_next(every_minute, now=at(10_000), created=T0, starting_deadline_seconds=200)
     assert bounded.missed == at(10_000) and bounded.next == at(10_001)
-
-
-@pytest.mark.parametrize(
-    ("missed", "now", "deadline", "late"),
-    [(at(1), at(1.5), None, False), (at(1), at(1.5), 60, False), (at(1), at(3), 60, True), (at(1), at(2), 60, False)],
-)
-def test_too_late(missed: datetime, now: datetime, deadline: int | None, late: bool) -> None:
-    assert too_late(missed, now, deadline) is late
 
 
 def test_job_names_are_one_per_run() -> None:

@@ -17,7 +17,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit import kube
 from kubelab_labkit.namespaces import MakeNamespace
 
-from .operatorlab import cronjob, deploy, sleep_until
+from .operatorlab import cronjob, deploy, next_minute, sleep_until
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +61,7 @@ def scheduled(kubectl: Kubectl, namespace: str, operator: str) -> dict[str, Any]
     Hint: `kubectl -n kubelab-operator-lab get kcj,jobs` and the operator leader's log
     (`kubectl -n kubelab-operator-system logs deploy/kubelab-operator`): it logs each decision.
     """
-    now = time.time()
-    first = (int(now) // 60 + 1) * 60
-    if first - now < 8:  # leave the API server time to take the five objects before the first run
-        first += 60
+    first = next_minute(lead=8)  # time for the API server to take the five objects before the first run
     runs = [first, first + 60]
     schedule = ",".join(str(time.gmtime(t).tm_min) for t in runs) + " * * * *"
     objs = [

@@ -7,11 +7,12 @@ refused (their stderr is the point); the operator's pods, Lease and metrics. Gen
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.pins import repo_root
@@ -103,8 +104,7 @@ class Attempt:
 
 def attempt(kubectl: Kubectl, *args: str, stdin: str | None = None) -> Attempt:
     """kubectl that may be refused: the exit status and both streams, never raising."""
-    cmd = [str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), *args]
-    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60, check=False)
+    proc = kubectl.attempt(*args, stdin=stdin, timeout=60)
     return Attempt(proc.returncode == 0, proc.stdout, proc.stderr.strip())
 
 
@@ -141,6 +141,13 @@ def condition(obj: dict[str, Any], type_: str) -> tuple[str, str] | None:
     return None
 
 
+def next_minute(lead: float) -> int:
+    """The next full minute (unix time) at least ``lead`` seconds away: when a run made now is due."""
+    now = time.time()
+    due = (int(now) // 60 + 1) * 60
+    return due if due - now >= lead else due + 60
+
+
 def sleep_until(when: float) -> None:
     time.sleep(max(0.0, when - time.time()))
 
@@ -164,35 +171,28 @@ def leader_pod(kubectl: Kubectl) -> str:
     return holder.rsplit("_", 1)[0]
 
 
-def scrape(kubectl: Kubectl, pod: str) -> dict[str, float]:
-    """The pod's metrics through the API server's pod proxy: sample name{labels} → value."""
-    text = kubectl.run(
-        "get", "--raw", f"/api/v1/namespaces/{SYSTEM_NS}/pods/{pod}:{deployment.METRICS_PORT}/proxy/metrics"
-    )
-    samples: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, _, value = line.rpartition(" ")
-            samples[key] = float(value)
-    return samples
+Samples = list[Sample]
 
 
-def metric(samples: dict[str, float], metric_name: str, /, **labels: str) -> float:
-    """The sum of ``metric_name``'s samples whose labels include ``labels``."""
-    total = 0.0
-    for key, value in samples.items():
-        base, _, rest = key.partition("{")
-        if base != metric_name:
-            continue
-        if all(f'{k}="{v}"' in rest for k, v in labels.items()):
-            total += value
-    return total
+def scrape(kubectl: Kubectl, pod: str) -> Samples:
+    """The pod's metrics through the API server's pod proxy, parsed by prometheus-client."""
+    path = f"/api/v1/namespaces/{SYSTEM_NS}/pods/{pod}:{deployment.METRICS_PORT}/proxy/metrics"
+    return [
+        sample
+        for family in text_string_to_metric_families(kubectl.run("get", "--raw", path))
+        for sample in family.samples
+    ]
+
+
+def exposed(samples: Samples, sample_name: str) -> bool:
+    return any(s.name == sample_name for s in samples)
+
+
+def metric(samples: Samples, sample_name: str, /, **labels: str) -> float:
+    """The sum of the samples called ``sample_name`` whose labels include ``labels``."""
+    return sum(s.value for s in samples if s.name == sample_name and labels.items() <= s.labels.items())
 
 
 def registry_data(kubectl: Kubectl) -> dict[str, str]:
     cm = kubectl.json("-n", SYSTEM_NS, "get", "configmap", deployment.REGISTRY_CONFIGMAP)
     return dict(cm.get("data") or {})
-
-
-def lab_path(*parts: str) -> Path:
-    return repo_root().joinpath("labs", "operator", *parts)

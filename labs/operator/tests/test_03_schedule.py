@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from kubelab_client.objects import parse_time
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
@@ -14,9 +15,9 @@ from .operatorlab import condition, get, jobs_of, scheduled_at
 
 
 def _unix(iso: str) -> int:
-    from datetime import datetime
-
-    return int(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    when = parse_time(iso)
+    assert when is not None, "no scheduled-at annotation"
+    return int(when.timestamp())
 
 
 def test_05_jobs_on_schedule(kubectl: Kubectl, namespace: str, scheduled: dict[str, Any]) -> None:

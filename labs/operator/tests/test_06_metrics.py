@@ -7,7 +7,7 @@ from typing import Any
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
-from .operatorlab import create, cronjob, leader_pod, metric, operator_pods, scrape
+from .operatorlab import Samples, create, cronjob, exposed, leader_pod, metric, operator_pods, scrape
 
 CONTROLLER = {"controller": "cronjob"}
 
@@ -22,19 +22,19 @@ def test_14_metrics_move(kubectl: Kubectl, namespace: str, operator: str, schedu
     """
     leader = leader_pod(kubectl)
     before = scrape(kubectl, leader)
-    exposed = (
+    names = (
         "controller_runtime_reconcile_time_seconds_count",
         "workqueue_depth",
         "workqueue_work_duration_seconds_count",
         "controller_runtime_max_concurrent_reconciles",
         "controller_runtime_active_workers",
     )
-    for name in exposed:
-        assert any(k.startswith(name) for k in before), f"{name} not exposed"
+    for name in names:
+        assert exposed(before, name), f"{name} not exposed"
     assert metric(before, "controller_runtime_max_concurrent_reconciles", **CONTROLLER) >= 1
     assert create(kubectl, cronjob("metrics", namespace, operator, "0 0 1 1 *")).ok
 
-    def moved() -> dict[str, float]:
+    def moved() -> Samples:
         after = scrape(kubectl, leader)
         for name, labels in (
             ("controller_runtime_reconcile_total", CONTROLLER),

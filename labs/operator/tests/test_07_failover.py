@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
+from kubelab_client.objects import format_time
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit import kube
 from kubelab_labkit.waiting import eventually
 
-from .operatorlab import SYSTEM_NS, create, cronjob, jobs_of, leader_pod, lease_holder, scheduled_at, sleep_until
+from .operatorlab import (
+    SYSTEM_NS,
+    create,
+    cronjob,
+    jobs_of,
+    leader_pod,
+    lease_holder,
+    next_minute,
+    scheduled_at,
+    sleep_until,
+)
 
 
 def test_15_leader_killed_standby_takes_over(
@@ -24,10 +36,7 @@ def test_15_leader_killed_standby_takes_over(
     """
     old_holder = lease_holder(kubectl)
     old_pod = leader_pod(kubectl)
-    now = time.time()
-    due = (int(now) // 60 + 1) * 60
-    if due - now < 25:  # handover first, then the run
-        due += 60
+    due = next_minute(lead=25)  # handover first, then the run
     minute = time.gmtime(due).tm_min
     assert create(kubectl, cronjob("failover", namespace, operator, f"{minute} * * * *")).ok
     killed = time.monotonic()
@@ -44,7 +53,7 @@ def test_15_leader_killed_standby_takes_over(
     assert holder.rsplit("_", 1)[0] != old_pod
     sleep_until(due + 8)
     jobs = eventually(lambda: jobs_of(kubectl, namespace, "failover"), timeout=20, what="the run after the handover")
-    assert [scheduled_at(j) for j in jobs] == [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due))], jobs
+    assert [scheduled_at(j) for j in jobs] == [format_time(datetime.fromtimestamp(due, UTC))], jobs
     for name in ("twice", "allow", "forbid", "replace"):  # and no run of the earlier CronJobs was made twice
         runs = Counter(scheduled_at(j) for j in jobs_of(kubectl, namespace, name))
         assert all(count == 1 for count in runs.values()), (name, runs)

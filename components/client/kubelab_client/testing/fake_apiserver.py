@@ -33,12 +33,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kubelab_client.keys import meta_namespace_key
-from kubelab_client.objects import KubeObject, metadata
+from kubelab_client.objects import KubeObject, failure_status, format_time, metadata
 from kubelab_client.resources import CONFIGMAPS, Resource
 from kubelab_client.testing.selectors import Matcher, field_matcher, label_matcher
 
@@ -89,15 +90,7 @@ class _Watcher:
 
 
 def _status(code: int, reason: str, message: str) -> KubeObject:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
+    return failure_status(code, reason, message)
 
 
 _REASONS = {400: "BadRequest", 404: "NotFound", 409: "Conflict", 410: "Expired", 429: "TooManyRequests"}
@@ -202,7 +195,7 @@ class FakeApiServer:
                 raise _HTTPError(409, "AlreadyExists", f'{self.resource.plural} "{meta["name"]}" already exists')
             obj["kind"], obj["apiVersion"] = self.resource.kind, self.resource.api_version
             meta["uid"] = f"00000000-0000-0000-0000-{next(self._uids):012d}"
-            meta["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            meta["creationTimestamp"] = format_time(datetime.now(UTC))
             return self._commit(key, None, obj)
 
     def update(self, obj: KubeObject) -> KubeObject:

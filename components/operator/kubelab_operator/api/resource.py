@@ -6,7 +6,7 @@ The CRD (``components/operator/deploy/crd.yaml``) is generated from this and the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kubelab_operator.api import v1, v2
 from kubelab_operator.api.base import ApiModel
@@ -53,7 +53,6 @@ class ResourceDefinition:
     namespaced: bool = True
     status_subresource: bool = True
     conversion_path: str | None = None  # a conversion webhook at this path, when set
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

@@ -66,7 +66,3 @@ class Cache:
     def jobs_of(self, key: Key) -> list[Obj]:
         with self._lock:
             return [copy.deepcopy(j) for j in self._jobs.get(key, {}).values()]
-
-    def cronjob_keys(self) -> list[Key]:
-        with self._lock:
-            return sorted(self._cronjobs)

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kubelab_client.objects import format_time
+
 AVAILABLE = "Available"
 PROGRESSING = "Progressing"
 DEGRADED = "Degraded"
-
-
-def rfc3339(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def set_condition(
@@ -29,12 +27,18 @@ def set_condition(
     for cond in conditions:
         if cond.get("type") == type_:
             if cond.get("status") != value:
-                cond["lastTransitionTime"] = rfc3339(now)
+                cond["lastTransitionTime"] = format_time(now)
             cond.update(status=value, reason=reason, message=message)
             if generation is not None:
                 cond["observedGeneration"] = generation
             return
-    cond = {"type": type_, "status": value, "reason": reason, "message": message, "lastTransitionTime": rfc3339(now)}
+    cond = {
+        "type": type_,
+        "status": value,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": format_time(now),
+    }
     if generation is not None:
         cond["observedGeneration"] = generation
     conditions.append(cond)

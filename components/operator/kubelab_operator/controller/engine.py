@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubelab_client.errors import ApiError, ClientError
-from kubelab_client.kube import PATCH_TYPES, Api
+from kubelab_client.kube import Api
 from kubelab_client.resources import Resource
 from kubelab_operator import metrics
 from kubelab_operator.api.resource import CRONJOB, GROUP, KIND, PLURAL
@@ -125,15 +125,10 @@ class Controller:
         old = cronjob.get("status") or {}
         if any(old.get(k) != plan.status.get(k) for k in ("active", "lastScheduleTime", "conditions")):
             patch = {"status": {k: plan.status.get(k) for k in ("active", "lastScheduleTime", "conditions")}}
-            self.api.request(
-                "PATCH",
-                CRONJOBS.object_path(name, ns) + "/status",
-                body=patch,
-                content_type=PATCH_TYPES["merge"],
-            )
+            self.api.patch(CRONJOBS, name, patch, ns, subresource="status")
         for job, why in plan.delete:  # best effort, as upstream: a failure is logged, not retried
             try:
-                self.api.request("DELETE", JOBS.object_path(job, ns), {"propagationPolicy": "Background"})
+                self.api.delete(JOBS, job, ns, propagation_policy="Background")
                 log.info("%s/%s: deleted job %s: %s", ns, name, job, why)
             except ApiError as exc:
                 if not exc.is_not_found:

@@ -6,8 +6,8 @@ import copy
 from datetime import datetime
 from typing import Any
 
+from kubelab_client.objects import format_time, parse_time
 from kubelab_operator.api.resource import GROUP, KIND, SCHEDULED_AT
-from kubelab_operator.controller.conditions import rfc3339
 from kubelab_operator.schedule import job_name
 
 Obj = dict[str, Any]
@@ -19,12 +19,6 @@ def finished(job: Obj) -> str | None:
         if cond.get("type") in ("Complete", "Failed") and cond.get("status") == "True":
             return str(cond["type"])
     return None
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def scheduled_at(job: Obj) -> datetime | None:
@@ -73,7 +67,7 @@ def new_job(cronjob: Obj, scheduled: datetime) -> Obj:
             "name": job_name(meta["name"], scheduled),
             "namespace": meta["namespace"],
             "labels": dict(tmeta.get("labels") or {}),
-            "annotations": {**(tmeta.get("annotations") or {}), SCHEDULED_AT: rfc3339(scheduled)},
+            "annotations": {**(tmeta.get("annotations") or {}), SCHEDULED_AT: format_time(scheduled)},
             "ownerReferences": [
                 {
                     "apiVersion": cronjob.get("apiVersion", f"{GROUP}/v1"),

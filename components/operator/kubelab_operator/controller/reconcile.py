@@ -5,8 +5,13 @@ out; tests call this with a fake clock and no API server.
 Order, as upstream: split the Jobs into active / successful / failed → rebuild the status from
 them (``lastScheduleTime`` = the latest scheduled-at, ``active`` = references to running Jobs) →
 conditions → prune history beyond the limits, oldest start first → stop if suspended → the
-missed run and the next one → skip a run past its deadline, or blocked by ``Forbid``; delete the
-active Jobs for ``Replace`` → the Job of the missed run. The plan's ``requeue_after`` is the
+missed run and the next one → skip a run blocked by ``Forbid``; delete the active Jobs for
+``Replace`` → the Job of the missed run.
+
+A run older than ``startingDeadlineSeconds`` is never started: the missed-run computation starts
+from ``now - startingDeadlineSeconds``, so such a run is not among the missed ones at all. (The
+tutorial checks "too late" once more afterwards; after that clamp the check can never be true,
+so it is not repeated here.) The plan's ``requeue_after`` is the
 time until the next run: the engine wakes up exactly then, it never polls.
 """
 
@@ -17,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kubelab_client.objects import format_time, parse_time
 from kubelab_operator import schedule
 from kubelab_operator.controller import jobs as jobs_
-from kubelab_operator.controller.conditions import AVAILABLE, DEGRADED, PROGRESSING, rfc3339, set_condition
+from kubelab_operator.controller.conditions import AVAILABLE, DEGRADED, PROGRESSING, set_condition
 
 Obj = dict[str, Any]
 
@@ -65,7 +71,7 @@ def reconcile(cronjob: Obj, owned: list[Obj], now: datetime) -> Plan:
 
     status: Obj = {"conditions": copy.deepcopy((cronjob.get("status") or {}).get("conditions") or [])}
     if latest is not None:
-        status["lastScheduleTime"] = rfc3339(latest)
+        status["lastScheduleTime"] = format_time(latest)
     if active:
         status["active"] = [jobs_.reference(j) for j in sorted(active, key=lambda j: j["metadata"]["name"])]
     conds = status["conditions"]
@@ -99,7 +105,7 @@ def reconcile(cronjob: Obj, owned: list[Obj], now: datetime) -> Plan:
         runs = schedule.missed_and_next(
             schedule.parse(spec["schedule"]),
             now=now,
-            created=jobs_.parse_time(meta["creationTimestamp"]) or now,
+            created=parse_time(meta["creationTimestamp"]) or now,
             last_scheduled=latest,
             starting_deadline_seconds=spec.get("startingDeadlineSeconds"),
         )
@@ -114,12 +120,7 @@ def reconcile(cronjob: Obj, owned: list[Obj], now: datetime) -> Plan:
 
     plan.requeue_after = max(0.0, (runs.next - now).total_seconds())
     if runs.missed is None:
-        plan.notes.append(f"nothing due; next run at {rfc3339(runs.next)}")
-        return plan
-    deadline = spec.get("startingDeadlineSeconds")
-    if schedule.too_late(runs.missed, now, deadline):
-        cond(DEGRADED, True, "MissedSchedule", f"Missed starting deadline for the run at {rfc3339(runs.missed)}")
-        plan.notes.append(f"missed the starting deadline of the run at {rfc3339(runs.missed)}")
+        plan.notes.append(f"nothing due; next run at {format_time(runs.next)}")
         return plan
     policy = spec.get("concurrencyPolicy") or "Allow"
     if policy == "Forbid" and active:
@@ -129,5 +130,5 @@ def reconcile(cronjob: Obj, owned: list[Obj], now: datetime) -> Plan:
         for job in active:
             plan.delete.append((job["metadata"]["name"], "replaced by the next run (concurrency policy Replace)"))
     plan.create = jobs_.new_job(cronjob, runs.missed)
-    plan.notes.append(f"starting the run at {rfc3339(runs.missed)}")
+    plan.notes.append(f"starting the run at {format_time(runs.missed)}")
     return plan

@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from cryptography.x509.oid import NameOID
 
 from kubelab_client.certs import pki
 from kubelab_client.errors import ApiError, ClientError
-from kubelab_client.kube import PATCH_TYPES, Api
+from kubelab_client.kube import Api
 from kubelab_client.resources import SECRETS, Resource
 from kubelab_kit.files import atomic_write
 from kubelab_operator import deployment
@@ -126,8 +127,6 @@ class CertManager:
             f"{deployment.SERVICE}.{namespace}.svc",
             f"{deployment.SERVICE}.{namespace}.svc.cluster.local",
         ]
-        self.ready = threading.Event()  # files written and caBundles injected at least once
-        self.rotations = 0
 
     # the Secret ---------------------------------------------------------------------------
     def _new_secret(self, bundle: Bundle, rotated_for: str) -> dict[str, Any]:
@@ -154,7 +153,6 @@ class CertManager:
             try:
                 self.api.create(SECRETS, self._new_secret(first, ""), self.namespace)
                 log.info("certificates: made a CA and a serving certificate for %s", ", ".join(self.dns_names))
-                self.rotations += 1
                 return first
             except ApiError as exc2:
                 if not exc2.is_conflict:
@@ -182,7 +180,6 @@ class CertManager:
                 raise
             return Bundle.from_secret(self.api.get(SECRETS, deployment.TLS_SECRET, self.namespace))
         log.info("certificates: rotated (%s)", why)
-        self.rotations += 1
         return fresh
 
     # where it goes ------------------------------------------------------------------------
@@ -216,7 +213,7 @@ class CertManager:
             conversion = crd["spec"].get("conversion", {})
             if conversion.get("strategy") == "Webhook" and conversion["webhook"]["clientConfig"].get("caBundle") != ca:
                 ops = [{"op": "add", "path": "/spec/conversion/webhook/clientConfig/caBundle", "value": ca}]
-                self.api.request("PATCH", CRDS.object_path(CRONJOB.name), body=ops, content_type=PATCH_TYPES["json"])
+                self.api.patch(CRDS, CRONJOB.name, ops, patch_type="json")
                 changed.append(f"crd/{CRONJOB.name}")
         except ApiError as exc:
             if not exc.is_not_found:
@@ -230,13 +227,14 @@ class CertManager:
         changed = self.inject(bundle)
         if changed:
             log.info("certificates: injected the CA bundle into %s", ", ".join(changed))
-        self.ready.set()
         return bundle
 
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set():
+    def keep(self, stop: threading.Event, after_sync: Callable[[], object]) -> None:
+        """Sync every ``interval`` until ``stop`` (the first sync is the caller's), then ``after_sync()``
+        (the server reloading the files)."""
+        while not stop.wait(self.interval):
             try:
                 self.sync()
+                after_sync()
             except (ClientError, OSError) as exc:
                 log.warning("certificates: %s (retrying in %.0f s)", exc, self.interval)
-            stop.wait(self.interval)

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from kubelab_client.objects import failure_status
+
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -56,15 +58,7 @@ class BadReview(ValueError):
 
 
 def bad_request(message: str) -> dict[str, Any]:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": "BadRequest",
-        "code": 400,
-    }
+    return failure_status(400, "BadRequest", message)
 
 
 def _describe(exc: ValidationError) -> str:

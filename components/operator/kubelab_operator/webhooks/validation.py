@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from kubelab_client.objects import failure_status
 from kubelab_operator import schedule
 from kubelab_operator.api.resource import GROUP, KIND
 
@@ -57,25 +58,13 @@ def invalid_status(obj: dict[str, Any], errors: list[FieldError]) -> dict[str, A
     """The 422 ``Status`` of ``apierrors.NewInvalid`` for these errors."""
     name = str(obj.get("metadata", {}).get("name") or "")
     listed = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(e) for e in errors) + "]"
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": f'{KIND}.{GROUP} "{name}" is invalid: {listed}',
-        "reason": "Invalid",
-        "details": {
-            "name": name,
-            "group": GROUP,
-            "kind": KIND,
-            "causes": [
-                {
-                    "reason": "FieldValueInvalid",
-                    "message": f"Invalid value: {json.dumps(e.value)}: {e.detail}",
-                    "field": e.field,
-                }
-                for e in errors
-            ],
-        },
-        "code": 422,
-    }
+    causes = [
+        {
+            "reason": "FieldValueInvalid",
+            "message": f"Invalid value: {json.dumps(e.value)}: {e.detail}",
+            "field": e.field,
+        }
+        for e in errors
+    ]
+    details = {"name": name, "group": GROUP, "kind": KIND, "causes": causes}
+    return failure_status(422, "Invalid", f'{KIND}.{GROUP} "{name}" is invalid: {listed}', details)
