@@ -22,7 +22,6 @@ import argparse
 import gc
 import json
 import random
-import statistics
 import threading
 import time
 import tracemalloc
@@ -39,6 +38,7 @@ from kubelab_client.listwatch import ListWatch, WatchOptions
 from kubelab_client.objects import resource_version
 from kubelab_client.resources import CONFIGMAPS, NAMESPACES
 from kubelab_client.testing import FakeApiServer, fast_reflector_options
+from kubelab_kit.stats import summary
 
 console = Console(width=120)
 
@@ -196,12 +196,6 @@ def measure_memory(api: Api, n: int) -> dict[str, float]:
     }
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    q = statistics.quantiles(ordered, n=100, method="inclusive")
-    return {"p50": q[49] * 1e3, "p90": q[89] * 1e3, "p99": q[98] * 1e3, "max": ordered[-1] * 1e3}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--objects", type=int, default=1000)
@@ -260,7 +254,7 @@ def main() -> None:
     figures: dict[str, Any] = {"objects": args.objects, "memory_bytes_per_object": memory}
     for key in ("informer", "plain"):
         for mode, samples in (("paced", paced[key]), ("burst", burst[key])):
-            p = percentiles(samples)
+            p = summary(samples, scale=1e3)
             figures[f"{key}_{mode}_ms"] = p
             extra = f"{drain[key] * 1e3:.1f} ms" if mode == "burst" else ""
             table.add_row(

@@ -28,6 +28,7 @@ from rich.table import Table
 from kubelab_cluster.toolchain.build import built_binary
 from kubelab_cni.install import install
 from kubelab_kit.cni import Netns, exec_plugin, unique_name
+from kubelab_kit.stats import percentile
 
 console = Console(width=160)
 
@@ -48,13 +49,6 @@ class Samples:
     both: list[float] = field(default_factory=list)
     wall: float = 0.0
     failures: int = 0
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
 def enter(ns: Netns) -> None:
@@ -191,7 +185,7 @@ def main() -> int:
                     v.label,
                     mode + (f" ({s.failures} failed)" if s.failures else ""),
                     str(len(s.both)),
-                    *(f"{pct(x, q):.1f}" for x in (s.add, s.delete, s.both) for q in (0.5, 0.95)),
+                    *(f"{percentile(x, q) * 1000:.1f}" for x in (s.add, s.delete, s.both) for q in (50, 95)),
                     f"{s.wall:.1f}",
                 )
         console.print(table)

@@ -95,6 +95,7 @@ def missed_and_next(
 ) -> Runs:
     """The latest missed run and the next one, as the tutorial's ``getNextSchedule`` computes them."""
     now = _utc(now)
+    # >>> solution 3.1
     earliest = _utc(last_scheduled) if last_scheduled is not None else _utc(created)
     if starting_deadline_seconds is not None:
         deadline = now - timedelta(seconds=starting_deadline_seconds)
@@ -115,6 +116,14 @@ def missed_and_next(
             )
         run = schedule.next_after(run)
     return Runs(missed, schedule.next_after(now))
+    # === starter
+    # # The tutorial's getNextSchedule, from the time of the last run (last_scheduled, or created if
+    # # it never ran), but never earlier than now - starting_deadline_seconds when that is set:
+    # # walk schedule.next_after(...) from there while the run is <= now, remembering the latest;
+    # # more than MAX_MISSED of them raises TooManyMissedRuns (with upstream's message).
+    # # Return Runs(latest missed run or None, schedule.next_after(now)).
+    # raise NotImplementedError("TODO(3.1): the latest missed run and the next one")
+    # <<< solution
 
 
 def job_name(cronjob: str, scheduled: datetime) -> str:

@@ -45,9 +45,22 @@ def test_v2_to_v1_fills_stars() -> None:
     ("descriptor", "fields"),
     [("@hourly", {"minute": "0"}), ("@weekly", {"minute": "0", "hour": "0", "dayOfWeek": "0"})],
 )
-def test_descriptors_become_their_fields(descriptor: str, fields: dict[str, str]) -> None:
+def test_descriptors_become_their_fields_and_come_back(descriptor: str, fields: dict[str, str]) -> None:
     out = convert(v1(descriptor), V2)
-    assert out["spec"]["schedule"] == fields and "annotations" not in out["metadata"]
+    assert out["spec"]["schedule"] == fields
+    assert out["metadata"]["annotations"] == {"batch.kubelab.dev/v1-schedule": descriptor}
+    assert convert(out, V1) == v1(descriptor)  # stored as v2, read as v1: the same text
+
+
+def test_a_changed_v2_schedule_wins_over_the_kept_text() -> None:
+    there = convert(v1("@hourly"), V2)
+    there["spec"]["schedule"] = {"minute": "5"}
+    back = convert(there, V1)
+    assert back["spec"]["schedule"] == "5 * * * *" and "annotations" not in back["metadata"]
+
+
+def test_no_annotation_when_the_fields_say_it_all() -> None:
+    assert "annotations" not in convert(v1("0 3 * * 1-5"), V2)["metadata"]
 
 
 @pytest.mark.parametrize("schedule", ["every minute", "0 * * * * *", ""])

@@ -1,7 +1,8 @@
 """``Hint:`` lines: what a checkpoint (or a fixture it needs) tells the student when it fails.
 
-A test's docstring, and a fixture's, may hold lines starting with ``Hint:`` (continued by
-the lines after them up to a blank line). When a test fails its hints are printed under the
+A test's docstring, and a fixture's, may hold lines starting with ``Hint:`` or, naming the
+book's sections, ``Hint (3.3.3, 3.3.4):`` (continued by the lines after them up to a blank
+line). When a test fails its hints are printed under the
 failure; when a fixture fails (the lab's setup: deploying an agent, creating a
 namespace), the hints of every fixture in the failing traceback are printed, then the
 test's, so a broken setup is explained too.
@@ -10,6 +11,7 @@ test's, so a broken setup is explained too.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable
 from types import CodeType
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 
 SECTION = "checkpoint hint"
+HINT = re.compile(r"^Hint(\s*\([^)]*\))?:")
 
 
 def from_doc(doc: str | None) -> list[str]:
@@ -25,7 +28,7 @@ def from_doc(doc: str | None) -> list[str]:
     current: list[str] = []
     for line in [*inspect.cleandoc(doc or "").splitlines(), ""]:
         line = line.strip()
-        if line.startswith("Hint:"):
+        if HINT.match(line):
             if current:
                 out.append(" ".join(current))
             current = [line]

@@ -14,6 +14,8 @@ The lab's ``lab.toml`` says what PATH is (``[impl] kind``, ``what``); a lab with
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import stat
 import subprocess
@@ -36,6 +38,7 @@ class Submission:
     ref: str
     path: Path | None = None
     package: str | None = None
+    reference: bool = False  # the lab's own reference, graded through this same path
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """An environment for subprocesses that import the student's package first (python-package)."""
@@ -47,12 +50,35 @@ class Submission:
     def describe(self) -> str:
         return f"{self.kind.value} {self.path or self.ref}"
 
+    @property
+    def key(self) -> str:
+        """A content key of a python-package submission (its files: names and bytes); its image is keyed by it."""
+        if self.kind is not ImplKind.PYTHON_PACKAGE or self.path is None or not self.package:
+            return self.ref
+        h = hashlib.sha256()
+        for f in sorted(
+            p for p in (self.path / self.package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
+        ):
+            h.update(str(f.relative_to(self.path)).encode() + b"\0" + f.read_bytes() + b"\0")
+        return h.hexdigest()[:12]
+
 
 def refusal(lab: Lab) -> str:
     return (
         f"lab-{lab.name} takes no --impl: its checkpoints grade {', '.join(lab.components) or 'the platform itself'}, "
         "and there is no student implementation to hand in (refused so that it never silently grades the reference)"
     )
+
+
+def reference(lab: Lab, root: Path) -> Submission | None:
+    """The lab's reference as a submission (``[impl] reference``), or None when the lab names none."""
+    if lab.impl is None or lab.impl.reference is None:
+        return None
+    try:
+        found = resolve(lab, str(root / lab.impl.reference))
+    except ImplError as exc:
+        raise ImplError(f"lab {lab.name}: its [impl] reference {lab.impl.reference!r} is unusable: {exc}") from exc
+    return dataclasses.replace(found, reference=True)
 
 
 def resolve(lab: Lab, given: str) -> Submission:

@@ -27,13 +27,13 @@ from pytest_kind import KindCluster
 
 from kubelab_cluster.kind.cluster import cluster_name, kubeconfig_path
 from kubelab_cluster.kind.kubectl import Kubectl
-from kubelab_cluster.pins import pins
+from kubelab_cluster.pins import pins, repo_root
 from kubelab_cluster.toolchain.artifacts import BY_NAME
 from kubelab_cluster.toolchain.build import build
 from kubelab_labkit import hints, images
-from kubelab_labkit.impl import ImplError, Submission, activate, resolve
+from kubelab_labkit.impl import ImplError, Submission, activate, reference, resolve
 from kubelab_labkit.namespaces import MakeNamespace, Namespaces
-from kubelab_labkit.registry import Lab, lab_of_path
+from kubelab_labkit.registry import ImplKind, Lab, lab_of_path
 
 LAB_KEY = pytest.StashKey[Lab | None]()
 IMPL_KEY = pytest.StashKey[Submission | None]()
@@ -60,15 +60,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LAB_KEY] = labs[0] if len(labs) == 1 else None
     config.stash[IMPL_KEY] = None
     given = config.getoption("--impl")
-    if not given:
-        return
-    if len(labs) != 1:
+    if given and len(labs) != 1:
         raise pytest.UsageError(
             f"--impl grades one lab; these arguments name {len(labs)} ({[lab.name for lab in labs]})"
         )
+    if len(labs) != 1:
+        return
     try:
-        submission = resolve(labs[0], given)
-        activate(submission)
+        submission = resolve(labs[0], given) if given else reference(labs[0], repo_root())
+        if submission is not None:
+            activate(submission)
     except ImplError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[IMPL_KEY] = submission
@@ -79,6 +80,11 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if lab is None:
         return None
     submission = config.stash.get(IMPL_KEY, None)
+    if submission is not None and submission.reference:
+        return (
+            f"lab {lab.name}: grading the reference implementation through --impl: {submission.describe()}; "
+            f"--impl PATH grades yours: {lab.impl.what if lab.impl else ''}"
+        )
     if submission is not None:
         return f"lab {lab.name}: grading your implementation (--impl): {submission.describe()}"
     graded = ", ".join(lab.components) or "the platform"
@@ -112,7 +118,8 @@ def lab(request: pytest.FixtureRequest) -> Lab:
 
 @pytest.fixture(scope="session")
 def impl(request: pytest.FixtureRequest) -> Submission | None:
-    """The student's implementation (``--impl``), checked; None when the reference is graded."""
+    """The student's implementation (``--impl``), checked; the lab's ``[impl] reference`` when it names
+    one and no --impl is given; None when the reference is graded as installed."""
     return request.config.stash.get(IMPL_KEY, None)
 
 
@@ -176,6 +183,20 @@ def lab_image(node_containers: list[str]) -> str:
     from kubelab_cluster.images.lab import build_lab_image
 
     ref = build_lab_image()
+    return images.deliver(ref, node_containers) if node_containers else ref
+
+
+@pytest.fixture(scope="session")
+def component_image(lab_image: str, impl: Submission | None, node_containers: list[str]) -> str:
+    """What a lab's in-cluster component runs: the lab image with the graded package (``impl``, a
+    python-package) first on its PYTHONPATH; the lab image itself for other kinds.
+
+    Hint: `docker image ls kubelab/impl`; in a pod, `python3 -c 'import PKG; print(PKG.__file__)'`
+    shows which package it imports (the submission's lives under /opt/kubelab/impl).
+    """
+    if impl is None or impl.kind is not ImplKind.PYTHON_PACKAGE:
+        return lab_image
+    ref = images.with_package(lab_image, impl)
     return images.deliver(ref, node_containers) if node_containers else ref
 
 

@@ -44,6 +44,11 @@ class Impl(_Strict):
     what: str = Field(description="what PATH is, in one line, for --help and errors")
     package: str | None = Field(default=None, description="python-package: the package name the PATH must hold")
     starter: str | None = Field(default=None, description="the exercise skeleton, relative to the repository")
+    reference: str | None = Field(
+        default=None,
+        description="the reference implementation, relative to the repository: graded through the same --impl "
+        "path when no --impl is given, so every run proves the path a student's code takes",
+    )
 
     @model_validator(mode="after")
     def _package_for_python(self) -> Impl:

@@ -22,10 +22,27 @@ def test_hint_paragraphs() -> None:
 
         Not a hint.
         Hint: another.
+
+        Hint (3.3.3, 3.3.4): naming the book's sections.
+        Hints about nothing: not one.
         """
 
-    assert hints.from_doc(check.__doc__) == ["Hint: first line continues here.", "Hint: another."]
+    assert hints.from_doc(check.__doc__) == [
+        "Hint: first line continues here.",
+        "Hint: another.",
+        "Hint (3.3.3, 3.3.4): naming the book's sections. Hints about nothing: not one.",
+    ]
     assert hints.from_doc(None) == []
+
+
+def test_every_checkpoint_has_a_hint() -> None:
+    """A failing checkpoint always says where to look (issue 15 asks it of every lab; the operator lab has it)."""
+    import ast
+
+    for path in sorted((repo_root() / "labs" / "operator" / "tests").glob("test_*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+                assert hints.from_doc(ast.get_docstring(node)), f"{path.name}::{node.name} has no hint"
 
 
 def test_manifest_placeholders_must_match(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kubelab_labkit.impl import ImplError, Submission, activate, resolve
+from kubelab_labkit.impl import ImplError, Submission, activate, reference, resolve
 from kubelab_labkit.registry import Impl, ImplKind, Lab, Status
 
 
@@ -66,3 +66,26 @@ def test_grpc_endpoint(tmp_path: Path) -> None:
         sock.bind(str(path))
         sub = resolve(lab(ImplKind.GRPC_ENDPOINT), f"unix://{path}")
     assert sub == Submission(ImplKind.GRPC_ENDPOINT, f"unix://{path}", path.resolve())
+
+
+def test_the_reference_is_a_submission_on_the_same_path(tmp_path: Path) -> None:
+    (tmp_path / "components" / "x" / "mypkg").mkdir(parents=True)
+    (tmp_path / "components" / "x" / "mypkg" / "__init__.py").write_text("")
+    impl = Impl(kind=ImplKind.PYTHON_PACKAGE, what="w", package="mypkg", reference="components/x")
+    the_lab = Lab(name="x", chapter=3, title="t", sections=[], status=Status.DONE, impl=impl)
+    ref = reference(the_lab, tmp_path)
+    assert ref is not None and ref.reference and ref.path == (tmp_path / "components" / "x").resolve()
+    assert reference(lab(ImplKind.PYTHON_PACKAGE, "mypkg"), tmp_path) is None  # no reference named
+    with pytest.raises(ImplError, match="lab x: its \\[impl\\] reference 'components/x' is unusable"):
+        reference(the_lab, tmp_path / "elsewhere")
+
+
+def test_the_key_follows_the_package_content(tmp_path: Path) -> None:
+    (tmp_path / "mypkg" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "mypkg" / "__init__.py").write_text("A = 1\n")
+    sub = resolve(lab(ImplKind.PYTHON_PACKAGE, "mypkg"), str(tmp_path))
+    first = sub.key
+    (tmp_path / "mypkg" / "__pycache__" / "x.pyc").write_bytes(b"noise")
+    assert sub.key == first  # bytecode is not content
+    (tmp_path / "mypkg" / "__init__.py").write_text("A = 2\n")
+    assert sub.key != first

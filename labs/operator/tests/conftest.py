@@ -21,14 +21,16 @@ from .operatorlab import cronjob, deploy, next_minute, sleep_until
 
 
 @pytest.fixture(scope="session")
-def operator(kubectl: Kubectl, lab_image: str) -> str:
-    """The CRD is Established, the operator's two pods are Ready, the policy is installed.
+def operator(kubectl: Kubectl, component_image: str) -> str:
+    """The CRD is Established, the operator's two pods are Ready, the policy is installed. The pods run
+    the graded kubelab_operator (--impl, or the reference): the lab image with it first on PYTHONPATH.
 
     Hint: `kubectl -n kubelab-operator-system get deploy,pods,lease` and
-    `kubectl -n kubelab-operator-system logs deploy/kubelab-operator` (each replica logs whether it leads).
+    `kubectl -n kubelab-operator-system logs deploy/kubelab-operator` (each replica logs whether it leads;
+    an exception at start names the module of yours that failed to import).
     """
-    deploy(kubectl, lab_image)
-    return lab_image
+    deploy(kubectl, component_image)
+    return component_image
 
 
 @pytest.fixture(scope="session")

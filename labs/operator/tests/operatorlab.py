@@ -196,3 +196,51 @@ def metric(samples: Samples, sample_name: str, /, **labels: str) -> float:
 def registry_data(kubectl: Kubectl) -> dict[str, str]:
     cm = kubectl.json("-n", SYSTEM_NS, "get", "configmap", deployment.REGISTRY_CONFIGMAP)
     return dict(cm.get("data") or {})
+
+
+# -- storage versions ----------------------------------------------------------------------
+
+
+def storage_versions(kubectl: Kubectl) -> tuple[str, list[str]]:
+    """The CRD's storage version and its ``status.storedVersions``."""
+    crd = kubectl.json("get", "crd", CRONJOB.name)
+    storage = next(v["name"] for v in crd["spec"]["versions"] if v["storage"])
+    return storage, list(crd["status"].get("storedVersions") or [])
+
+
+def set_storage_version(kubectl: Kubectl, version: str) -> None:
+    """Make ``version`` the CRD's storage version (a JSON patch of the live CRD: the injected caBundle stays)."""
+    crd = kubectl.json("get", "crd", CRONJOB.name)
+    patch = [
+        {"op": "replace", "path": f"/spec/versions/{i}/storage", "value": v["name"] == version}
+        for i, v in enumerate(crd["spec"]["versions"])
+    ]
+    kubectl.run("patch", "crd", CRONJOB.name, "--type=json", "-p", json.dumps(patch))
+
+
+def migrate(kubectl: Kubectl, name: str, timeout: float = 120) -> dict[str, Any]:
+    """A StorageVersionMigration of the CronJobs, run to its end; returns its final status."""
+    svm = {
+        "apiVersion": "storagemigration.k8s.io/v1",
+        "kind": "StorageVersionMigration",
+        "metadata": {"name": name},
+        "spec": {"resource": {"group": CRONJOB.group, "resource": CRONJOB.plural}},
+    }
+    kubectl.run("delete", "storageversionmigration", name, "--ignore-not-found")
+    kubectl.run("create", "-f", "-", stdin=json.dumps(svm))
+    done: dict[str, Any] = {}
+
+    def finished() -> bool:
+        status = kubectl.json("get", "storageversionmigration", name).get("status") or {}
+        ended = {c["type"]: c for c in status.get("conditions") or [] if c["status"] == "True"}
+        done.update(status)
+        return "Succeeded" in ended or "Failed" in ended
+
+    eventually(finished, timeout=timeout, interval=1, what=f"StorageVersionMigration {name} to finish")
+    kubectl.run("delete", "storageversionmigration", name)
+    return done
+
+
+def trim_stored_versions(kubectl: Kubectl, versions: list[str]) -> None:
+    patch = {"status": {"storedVersions": versions}}
+    kubectl.run("patch", "crd", CRONJOB.name, "--subresource=status", "--type=merge", "-p", json.dumps(patch))

@@ -9,8 +9,11 @@ version (a list in v2, the namespace controller deleting a namespace's content v
 version), and one object it cannot convert breaks them all. So the conversion is total and
 lossless, unlike the upstream tutorial's (which fails on ``@hourly``): a descriptor becomes its
 five fields (``@hourly`` → ``{minute: "0"}``, the same meaning), and a v1 schedule with no field
-form (not five fields: an object the webhooks never saw) goes to v2 as an empty schedule with
-the original kept in the annotation ``batch.kubelab.dev/v1-schedule``, which v2 → v1 restores.
+form (not five fields: an object the webhooks never saw) goes to v2 as an empty schedule.
+Whenever joining the fields would not give the v1 text back (a descriptor, no field form), the
+text is kept in the annotation ``batch.kubelab.dev/v1-schedule``, and v2 → v1 restores it as long
+as it still means the v2 fields (a v2 client that changed the schedule wins over a stale copy):
+v1 → v2 → v1 is the identity, which a change of storage version to v2 depends on.
 A :class:`ConversionError` is left for what is not a CronJob of a version served here.
 """
 
@@ -76,16 +79,17 @@ def convert(obj: Obj, desired_api_version: str) -> Obj:
         return out
     annotations = out.setdefault("metadata", {}).get("annotations") or {}
     if target == "v2":  # from the hub
-        fields = _v1_schedule_to_v2(str(spec["schedule"]))
-        if fields is None:
-            out["metadata"]["annotations"] = {**annotations, KEPT_SCHEDULE: str(spec["schedule"])}
-            fields = {}
+        text = str(spec["schedule"])
+        fields = _v1_schedule_to_v2(text) or {}
+        if _v2_schedule_to_v1(fields) != text:
+            out["metadata"]["annotations"] = {**annotations, KEPT_SCHEDULE: text}
         spec["schedule"] = fields
     else:  # to the hub
         if not isinstance(spec["schedule"], dict):
             raise ConversionError(f"v2 spec.schedule must be an object, got {type(spec['schedule']).__name__}")
         kept = annotations.pop(KEPT_SCHEDULE, None)
-        spec["schedule"] = kept if kept is not None else _v2_schedule_to_v1(spec["schedule"])
+        still_meant = kept is not None and (_v1_schedule_to_v2(str(kept)) or {}) == spec["schedule"]
+        spec["schedule"] = str(kept) if still_meant else _v2_schedule_to_v1(spec["schedule"])
         if kept is not None:
             if annotations:
                 out["metadata"]["annotations"] = annotations

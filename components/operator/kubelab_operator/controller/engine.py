@@ -2,7 +2,8 @@
 and carry the plan out through the API (the Chapter 2 client).
 
 As controller-runtime's controller: a key is never reconciled by two workers at once (the
-queue's guarantee); an error requeues it rate-limited (5 ms doubling to 1000 s); a success
+queue's guarantee); an error, or an exception from a bug in the reconcile, requeues it
+rate-limited (5 ms doubling to 1000 s) and the worker goes on; a success
 forgets its backoff and, when the plan says so, comes back exactly at the next run
 (``add_after``: no polling). A Job that already exists (409 AlreadyExists: a retried run,
 a stale cache, or the previous leader made it) counts as made: a run never gets two Jobs.
@@ -98,6 +99,11 @@ class Controller:
             result = "error"
             metrics.RECONCILE_ERRORS.labels(controller=CONTROLLER).inc()
             log.warning("reconcile %s/%s failed, retrying with backoff: %s", *key, exc)
+            self.queue.add_rate_limited(key)
+        except Exception:  # a bug in the reconcile: controller-runtime recovers it (RecoverPanic), so do we
+            result = "error"
+            metrics.RECONCILE_ERRORS.labels(controller=CONTROLLER).inc()
+            log.exception("reconcile %s/%s raised, retrying with backoff (the worker carries on)", *key)
             self.queue.add_rate_limited(key)
         else:
             self.queue.forget(key)

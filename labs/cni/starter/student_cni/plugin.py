@@ -28,7 +28,7 @@ import os
 import sys
 from typing import Any
 
-from student_cni import ipam  # noqa: F401  (your cmd_add and cmd_del use it)
+from student_cni import ipam
 
 SUPPORTED_VERSIONS = ["0.3.0", "0.3.1", "0.4.0", "1.0.0"]
 CODE_INVALID_ENV = 4

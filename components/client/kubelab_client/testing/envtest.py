@@ -1,0 +1,214 @@
+"""A real API server for tests, without a cluster: etcd and kube-apiserver as local processes,
+as controller-runtime's envtest runs them (book 3.3.6).
+
+No kubelet, no controller-manager, no scheduler: objects are stored, validated, defaulted,
+admitted and watched exactly as on a cluster, but nothing acts on them (a Job makes no pod,
+nothing garbage-collects). That is what a controller's integration test wants: the API
+server's real answers to the controller's writes (schemas, the status subresource,
+ownerReferences, conflicts, 409 AlreadyExists), and the controller's decisions alone.
+
+The binaries are given (the toolchain builds them from the pinned Kubernetes and etcd);
+everything else is made here in a private folder: a CA, a serving certificate for 127.0.0.1,
+an admin client certificate (group ``system:masters``), a service-account key, free ports.
+etcd runs without fsync (``--unsafe-no-fsync``): its data is thrown away with the folder.
+
+    with ControlPlane(etcd=..., apiserver=..., workdir=tmp) as cp:
+        api = cp.api()          # the Chapter 2 client, authenticated as the admin
+        cp.kubeconfig           # for kubectl or another client
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from kubelab_client.certs import pki
+from kubelab_client.certs.kubeconfig import ClusterInfo, user_kubeconfig, write_kubeconfig
+from kubelab_client.errors import ClientError
+from kubelab_client.kube import Api
+
+ADMIN = "kubelab-envtest-admin"
+SERVICE_RANGE = "10.0.0.0/24"
+
+
+class ControlPlaneError(ClientError):
+    """etcd or kube-apiserver did not start; the message ends with the log's last lines."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@dataclass
+class ControlPlane:
+    etcd: Path
+    apiserver: Path
+    workdir: Path
+    extra_apiserver_flags: list[str] = field(default_factory=list)
+    start_timeout: float = 90.0
+    kubeconfig: Path = field(init=False)
+    url: str = field(init=False)
+    _procs: list[tuple[str, subprocess.Popen[bytes], Path]] = field(default_factory=list, init=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> ControlPlane:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        pki_dir = self._pki()
+        etcd_url = self._start_etcd()
+        port = free_port()
+        self.url = f"https://127.0.0.1:{port}"
+        self._spawn(
+            "kube-apiserver",
+            [
+                str(self.apiserver),
+                f"--etcd-servers={etcd_url}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={port}",
+                f"--tls-cert-file={pki_dir / 'serving.crt'}",
+                f"--tls-private-key-file={pki_dir / 'serving.key'}",
+                f"--client-ca-file={pki_dir / 'ca.crt'}",
+                f"--service-account-key-file={pki_dir / 'sa.pub'}",
+                f"--service-account-signing-key-file={pki_dir / 'sa.key'}",
+                "--service-account-issuer=https://kubernetes.default.svc",
+                f"--service-cluster-ip-range={SERVICE_RANGE}",
+                "--authorization-mode=RBAC",
+                "--endpoint-reconciler-type=none",  # no kubernetes Service endpoints for a loopback address
+                "--disable-admission-plugins=ServiceAccount",  # no token controller to make tokens
+                "--v=1",
+                *self.extra_apiserver_flags,
+            ],
+        )
+        self._wait_ready()
+
+    def stop(self) -> None:
+        for _name, proc, _log in reversed(self._procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        self._procs.clear()
+
+    def api(self, timeout: float = 30.0) -> Api:
+        client = Api.from_config(str(self.kubeconfig), in_cluster=False)
+        client.timeout = timeout
+        return client
+
+    # -- parts -------------------------------------------------------------------------------
+
+    def _pki(self) -> Path:
+        out = self.workdir / "pki"
+        out.mkdir(exist_ok=True)
+        start = pki.utcnow() - dt.timedelta(minutes=1)
+        end = start + dt.timedelta(days=1)
+        ca_key = pki.new_key()
+        ca = pki.sign(ca_key, pki.subject("kubelab-envtest-ca"), is_ca=True, not_before=start, not_after=end)
+        serving_key = pki.new_key()
+        serving = pki.sign(
+            serving_key, pki.subject("kube-apiserver"), issuer=(ca, ca_key), client=False,
+            server_ips=["127.0.0.1"], dns_names=["localhost"], not_before=start, not_after=end,
+        )  # fmt: skip
+        sa_key = pki.new_key()
+        admin_key = pki.new_key()
+        admin = pki.sign(
+            admin_key, pki.subject(ADMIN, ["system:masters"]), issuer=(ca, ca_key), not_before=start, not_after=end
+        )
+        files = {
+            "ca.crt": pki.cert_pem(ca),
+            "serving.crt": pki.cert_pem(serving),
+            "serving.key": pki.key_pem(serving_key),
+            "sa.key": pki.key_pem(sa_key),
+            "sa.pub": sa_key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo),
+            "admin.crt": pki.cert_pem(admin),
+            "admin.key": pki.key_pem(admin_key),
+        }
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+        self._ca_pem = files["ca.crt"]
+        self._admin = (files["admin.crt"], files["admin.key"])
+        return out
+
+    def _start_etcd(self) -> str:
+        client, peer = free_port(), free_port()
+        url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
+        self._spawn(
+            "etcd",
+            [
+                str(self.etcd),
+                f"--data-dir={self.workdir / 'etcd'}",
+                f"--listen-client-urls={url}",
+                f"--advertise-client-urls={url}",
+                f"--listen-peer-urls={peer_url}",
+                f"--initial-advertise-peer-urls={peer_url}",
+                f"--initial-cluster=default={peer_url}",
+                "--unsafe-no-fsync",
+                "--log-level=warn",
+            ],
+        )
+        return url
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        log = self.workdir / f"{name}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._procs.append((name, proc, log))
+
+    def _wait_ready(self) -> None:
+        context = ssl.create_default_context(cadata=self._ca_pem.decode())
+        cert, key = self.workdir / "pki" / "admin.crt", self.workdir / "pki" / "admin.key"
+        context.load_cert_chain(cert, key)
+        deadline = time.monotonic() + self.start_timeout
+        last = ""
+        while time.monotonic() < deadline:
+            for name, proc, log in self._procs:
+                if proc.poll() is not None:
+                    raise ControlPlaneError(f"{name} exited with status {proc.returncode}:\n{_tail(log)}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", context=context, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, OSError) as exc:
+                last = str(exc)
+            time.sleep(0.25)
+        else:
+            logs = "\n".join(f"--- {name}:\n{_tail(log)}" for name, _p, log in self._procs)
+            raise ControlPlaneError(f"kube-apiserver not ready after {self.start_timeout:g} s ({last}):\n{logs}")
+        cluster = ClusterInfo(name="envtest", server=self.url, ca_pem=self._ca_pem)
+        self.kubeconfig = write_kubeconfig(
+            self.workdir / "kubeconfig", user_kubeconfig(cluster, ADMIN, self._admin[0], self._admin[1])
+        )

@@ -1,0 +1,19 @@
+"""envtest's control plane: a process that does not start is an error with its log, nothing left running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kubelab_client.testing.envtest import ControlPlane, ControlPlaneError
+
+
+def test_a_failing_binary_is_reported_with_its_log(tmp_path: Path) -> None:
+    broken = tmp_path / "etcd"
+    broken.write_text("#!/bin/sh\necho 'etcd: cannot open the data dir' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    cp = ControlPlane(etcd=broken, apiserver=Path("/bin/sleep"), workdir=tmp_path / "w", start_timeout=20)
+    with pytest.raises(ControlPlaneError, match=r"(?s)etcd exited with status 3:.*cannot open the data dir"), cp:
+        pass
+    assert not cp._procs  # the other process (kube-apiserver: here `sleep`, given flags it refuses) was stopped
