@@ -11,6 +11,9 @@
   over at its next retry instead of after the whole lease duration.
 
 So a killed leader is replaced after at most ``lease_duration + retry_period``.
+
+:func:`leading` is the whole protocol for a daemon: block until leader, renew in a thread
+(losing the Lease sets the daemon's ``stop`` and the returned ``lost``), release on the way out.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -177,3 +181,30 @@ class LeaderElector:
             log.info("leader election: released lease %s", self.config.name)
         except ClientError as exc:
             log.warning("leader election: releasing: %s", exc)
+
+
+@contextmanager
+def leading(elector: LeaderElector, stop: threading.Event) -> Iterator[threading.Event | None]:
+    """Lead for the duration of the block: yields None if ``stop`` came before the Lease, else an
+    event set when the Lease was lost (``stop`` is then set too, so the leader's work ends). On
+    leaving, renewal stops and the Lease is released unless it was lost."""
+    if not elector.acquire(stop):
+        yield None
+        return
+    lost = threading.Event()
+    done = threading.Event()
+
+    def renew() -> None:  # until the block ends (a set ``stop`` ends the leader's work, hence the block)
+        if not elector.renew_until_lost(done):
+            lost.set()
+            stop.set()
+
+    thread = threading.Thread(target=renew, name="leader-election", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        done.set()
+        thread.join(elector.config.retry_period * 2 + 5)
+        if not lost.is_set():
+            elector.release()

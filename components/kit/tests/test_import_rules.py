@@ -22,6 +22,7 @@ PACKAGES = {
     "kubelab_client": "components/client/kubelab_client",
     "kubelab_cni": "components/cni/kubelab_cni",
     "kubelab_operator": "components/operator/kubelab_operator",
+    "kubelab_scheduler": "components/scheduler/kubelab_scheduler",
     "kubelab_labkit": "labs/labkit/kubelab_labkit",
 }
 
@@ -56,6 +57,7 @@ def test_the_repository_keeps_every_rule(tree: Path) -> None:
         ("kubelab_protos/_violation.py", "import kubelab_kit.errors\n", "the stubs import nothing of ours"),
         ("kubelab_kit/files.py", "import kubelab_kit.grpc\n", "the kit's core is standard library only"),
         ("kubelab_client/_violation.py", "import kubelab_cni\n", "the Chapter 2 client imports only the kit"),
+        ("kubelab_scheduler/_violation.py", "import kubelab_operator\n", "the scheduler imports only the kit"),
     ],
 )
 def test_a_deliberate_violation_fails_lint(tree: Path, where: str, code: str, contract: str) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -87,16 +88,13 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    import kopf
     import prometheus_client
 
     from kubelab_client.errors import ClientError
     from kubelab_client.kube import Api
-    from kubelab_client.leaderelection import ElectionConfig, LeaderElector
-    from kubelab_operator import metrics, probes
-    from kubelab_operator.controller import records
-    from kubelab_operator.controller.engine import Controller
-    from kubelab_operator.controller.watches import registry_for
+    from kubelab_client.leaderelection import ElectionConfig, LeaderElector, leading
+    from kubelab_kit import probes
+    from kubelab_operator import metrics
     from kubelab_operator.webhooks.certs import CertManager
     from kubelab_operator.webhooks.server import WebhookServer
 
@@ -143,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         return None
 
     probe_host, probe_port = args.health_probe_bind_address
+    # ready: the webhooks can answer; leadership does not count (a standby serves webhooks too)
     probes.serve(probe_host, probe_port, healthz=lambda: None, readyz=ready)
     log.info(
         "kubelab-operator %s: metrics on %s:%d, probes on %s:%d, webhooks %s",
@@ -152,32 +151,40 @@ def run(args: argparse.Namespace) -> int:
         f"on :{args.webhook_port}" if args.webhooks else "off",
     )
 
-    elector: LeaderElector | None = None
-    lost = threading.Event()
-    if args.leader_elect:
-        config = ElectionConfig(
-            args.leader_election_namespace or args.operator_namespace,
-            deployment.LEASE,
-            identity,
-            lease_duration=args.lease_duration,
-            renew_deadline=args.lease_duration * 0.8,
-            retry_period=min(2.0, args.lease_duration / 5),
-        )
-        elector = LeaderElector(api, config)
-        if not elector.acquire(stop):
-            if server is not None:
-                server.stop()
-            return 0
-        metrics.LEADER.set(1)
+    lost = threading.Event()  # stays clear without leader election
+    with contextlib.ExitStack() as leadership:
+        if args.leader_elect:
+            config = ElectionConfig(
+                args.leader_election_namespace or args.operator_namespace,
+                deployment.LEASE,
+                identity,
+                lease_duration=args.lease_duration,
+                renew_deadline=args.lease_duration * 0.8,
+                retry_period=min(2.0, args.lease_duration / 5),
+            )
+            leader_lost = leadership.enter_context(leading(LeaderElector(api, config), stop))
+            if leader_lost is None:  # stopped while standing by
+                if server is not None:
+                    server.stop()
+                return 0
+            lost = leader_lost
+            metrics.LEADER.set(1)
+        run_controller(args, api, identity, stop)
+    metrics.LEADER.set(0)
+    if server is not None:
+        server.stop()
+    if lost.is_set():
+        raise OperatorError("lost the leader Lease: exiting so that the standby replica takes over alone")
+    return 0
 
-        def renew() -> None:
-            assert elector is not None
-            if not elector.renew_until_lost(stop):
-                metrics.LEADER.set(0)
-                lost.set()
-                stop.set()
 
-        threading.Thread(target=renew, name="leader-election", daemon=True).start()
+def run_controller(args: argparse.Namespace, api: Any, identity: str, stop: threading.Event) -> None:
+    """The controller and kopf's watches, until ``stop``."""
+    import kopf
+
+    from kubelab_operator.controller import records
+    from kubelab_operator.controller.engine import Controller
+    from kubelab_operator.controller.watches import registry_for
 
     records.ensure_configmap(api, args.operator_namespace)
     controller = Controller(api, workers=args.max_concurrent_reconciles)
@@ -198,13 +205,6 @@ def run(args: argparse.Namespace) -> int:
     stop.set()
     log.info("controller stopped after %.0f s", time.monotonic() - started)
     controller.stop()
-    if elector is not None and not lost.is_set():
-        elector.release()
-    if server is not None:
-        server.stop()
-    if lost.is_set():
-        raise OperatorError("lost the leader Lease: exiting so that the standby replica takes over alone")
-    return 0
 
 
 @entry_point

@@ -1,7 +1,7 @@
-"""A real API server for the operator's integration tests (book 3.3.6, as controller-runtime's
-envtest): etcd and kube-apiserver from the toolchain (a cached no-op once built), the operator's
-webhooks in this process over TLS, and its manifests (the generated CRD, the webhook
-configurations, the policy) installed with their clientConfig pointed at that server."""
+"""The operator's integration tests on a real API server (book 3.3.6, as controller-runtime's
+envtest; ``control_plane`` comes from components/conftest.py): the operator's webhooks in this
+process over TLS, and its manifests (the generated CRD, the webhook configurations, the policy)
+installed with their clientConfig pointed at them."""
 
 from __future__ import annotations
 
@@ -19,9 +19,6 @@ import yaml
 from kubelab_client.certs import pki
 from kubelab_client.kube import Api
 from kubelab_client.testing.envtest import ControlPlane, free_port
-from kubelab_cluster.pins import pins
-from kubelab_cluster.toolchain.artifacts import BY_NAME
-from kubelab_cluster.toolchain.build import build
 from kubelab_operator.webhooks.server import WebhookServer
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -53,15 +50,6 @@ def _point_at(client_config: dict[str, Any], base: str, ca: bytes) -> None:
     path = client_config.pop("service")["path"]
     client_config["url"] = base + path
     client_config["caBundle"] = base64.b64encode(ca).decode()
-
-
-@pytest.fixture(scope="session")
-def control_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    p = pins()
-    etcd = Path(build(BY_NAME["etcd"], p).binaries["etcd"])
-    apiserver = Path(build(BY_NAME["kube-apiserver"], p).binaries["kube-apiserver"])
-    with ControlPlane(etcd=etcd, apiserver=apiserver, workdir=tmp_path_factory.mktemp("envtest")) as cp:
-        yield cp
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,7 @@ class ControlPlane:
         self.workdir.mkdir(parents=True, exist_ok=True)
         pki_dir = self._pki()
         etcd_url = self._start_etcd()
+        self._wait(f"{etcd_url}/health", None, "etcd")
         port = free_port()
         self.url = f"https://127.0.0.1:{port}"
         self._spawn(
@@ -188,10 +189,8 @@ class ControlPlane:
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self._procs.append((name, proc, log))
 
-    def _wait_ready(self) -> None:
-        context = ssl.create_default_context(cadata=self._ca_pem.decode())
-        cert, key = self.workdir / "pki" / "admin.crt", self.workdir / "pki" / "admin.key"
-        context.load_cert_chain(cert, key)
+    def _wait(self, url: str, context: ssl.SSLContext | None, what: str) -> None:
+        """Until ``url`` answers 200; a process that exits meanwhile is an error with its log."""
         deadline = time.monotonic() + self.start_timeout
         last = ""
         while time.monotonic() < deadline:
@@ -199,15 +198,20 @@ class ControlPlane:
                 if proc.poll() is not None:
                     raise ControlPlaneError(f"{name} exited with status {proc.returncode}:\n{_tail(log)}")
             try:
-                with urllib.request.urlopen(f"{self.url}/readyz", context=context, timeout=5) as answer:
+                with urllib.request.urlopen(url, context=context, timeout=5) as answer:
                     if answer.status == 200:
-                        break
+                        return
             except (urllib.error.URLError, OSError) as exc:
                 last = str(exc)
-            time.sleep(0.25)
-        else:
-            logs = "\n".join(f"--- {name}:\n{_tail(log)}" for name, _p, log in self._procs)
-            raise ControlPlaneError(f"kube-apiserver not ready after {self.start_timeout:g} s ({last}):\n{logs}")
+            time.sleep(0.1)
+        logs = "\n".join(f"--- {name}:\n{_tail(log)}" for name, _p, log in self._procs)
+        raise ControlPlaneError(f"{what} not ready after {self.start_timeout:g} s ({last}):\n{logs}")
+
+    def _wait_ready(self) -> None:
+        context = ssl.create_default_context(cadata=self._ca_pem.decode())
+        cert, key = self.workdir / "pki" / "admin.crt", self.workdir / "pki" / "admin.key"
+        context.load_cert_chain(cert, key)
+        self._wait(f"{self.url}/readyz", context, "kube-apiserver")
         cluster = ClusterInfo(name="envtest", server=self.url, ca_pem=self._ca_pem)
         self.kubeconfig = write_kubeconfig(
             self.workdir / "kubeconfig", user_kubeconfig(cluster, ADMIN, self._admin[0], self._admin[1])

@@ -1,9 +1,6 @@
-"""``/healthz`` and ``/readyz`` on the probe address (controller-runtime's
-``--health-probe-bind-address``), from a small threaded HTTP server.
-
-Ready means the webhooks can answer: certificates made and injected, the server listening.
-Leadership does not count: a standby replica serves webhooks too, so it is ready.
-"""
+"""``/healthz`` and ``/readyz`` on a daemon's probe address (controller-runtime's
+``--health-probe-bind-address``, kube-scheduler's ``/healthz``), from a small threaded HTTP
+server: each check returns None when healthy, else why not (the body of the 500)."""
 
 from __future__ import annotations
 

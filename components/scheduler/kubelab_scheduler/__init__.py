@@ -1,0 +1,1 @@
+"""kube-dev-lab, Chapter 8: a scheduler in the scheduling framework's shape (see README.md)."""

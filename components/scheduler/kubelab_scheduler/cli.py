@@ -1,0 +1,122 @@
+"""``kubelab-scheduler``: the second scheduler's command line, kube-scheduler's where they meet.
+
+``kubelab-scheduler run`` (what the Deployment runs):
+
+* ``--config FILE``: a ``KubeSchedulerConfiguration`` (profiles, plugins, weights, backoff,
+  leader election); without it one profile, ``kubelab-scheduler``, with upstream's defaults;
+* ``--kubeconfig``: else in-cluster; ``--leader-elect`` overrides the file's
+  ``leaderElection.leaderElect`` (a Lease, client-go's rules); ``--healthz-bind-address``
+  (``:10259``-like, plain HTTP here) serves ``/healthz`` and ``/readyz``; ``--log-level``.
+
+``kubelab-scheduler plugins [--config FILE]`` prints each profile's plugins per extension
+point, with the score weights: what the file amounts to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import socket
+import sys
+from pathlib import Path
+
+from kubelab_kit.entry import entry_point
+from kubelab_kit.errors import KubelabError
+from kubelab_kit.signals import stop_on_signals
+from kubelab_scheduler import config as configuration
+
+log = logging.getLogger("kubelab_scheduler")
+
+
+class SchedulerError(KubelabError):
+    area = "scheduler"
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "0.0.0.0", int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not [HOST]:PORT") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kubelab-scheduler", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="schedule the pods of the configured profiles")
+    run.add_argument("--config", type=Path, default=None)
+    run.add_argument("--kubeconfig", default=None)
+    run.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=None)
+    run.add_argument("--healthz-bind-address", type=_address, default=("0.0.0.0", 10251))
+    run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    plugins = sub.add_parser("plugins", help="print each profile's plugins per extension point")
+    plugins.add_argument("--config", type=Path, default=None)
+    return p
+
+
+def show_plugins(args: argparse.Namespace) -> int:
+    from kubelab_scheduler.framework.runtime import Framework, Handle
+    from kubelab_scheduler.plugins.registry import in_tree
+
+    config = configuration.load(args.config)
+    for profile in config.profiles:
+        try:
+            fwk = Framework(profile, in_tree(), Handle())
+        except (configuration.ConfigError, ValueError) as exc:
+            raise SchedulerError(str(exc)) from exc
+        print(f"profile {profile.scheduler_name}:")
+        for point in configuration.POINTS:
+            names = [f"{p.name}({fwk.weights[p.name]})" if point == "score" else p.name for p in fwk.points[point]]
+            print(f"  {point:<11} {', '.join(names) or '-'}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from kubelab_client.kube import Api
+    from kubelab_client.leaderelection import ElectionConfig, LeaderElector, leading
+    from kubelab_kit import probes
+    from kubelab_scheduler.scheduler import Scheduler
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    config = configuration.load(args.config)
+    stop = stop_on_signals()
+    api = Api.from_config(args.kubeconfig)
+    try:
+        scheduler = Scheduler(api, config)
+    except (configuration.ConfigError, ValueError) as exc:
+        raise SchedulerError(str(exc)) from exc
+    host, port = args.healthz_bind_address
+    probes.serve(host, port, healthz=lambda: None,
+                 readyz=lambda: None if scheduler.ready.is_set() else "informers not synced yet")  # fmt: skip
+    elect = config.leader_election.leader_elect if args.leader_elect is None else args.leader_elect
+    identity = f"{socket.gethostname()}_{os.getpid()}"
+    lost = None
+    with contextlib.ExitStack() as leadership:
+        if elect:
+            election = config.leader_election
+            elector = LeaderElector(api, ElectionConfig(election.resource_namespace, election.resource_name, identity))
+            lost = leadership.enter_context(leading(elector, stop))
+            if lost is None:
+                return 0
+        log.info("kubelab-scheduler %s: profiles %s", identity, ", ".join(sorted(scheduler.frameworks)))
+        scheduler.run(stop)
+    if lost is not None and lost.is_set():
+        raise SchedulerError("lost the leader Lease: exiting so that another replica takes over alone")
+    return 0
+
+
+@entry_point
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "plugins":
+        return show_plugins(args)
+    return run(args)
