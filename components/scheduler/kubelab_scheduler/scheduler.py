@@ -35,6 +35,7 @@ from kubelab_scheduler.events import Recorder
 from kubelab_scheduler.framework.interface import CycleState, EnqueueExtensions, Pod
 from kubelab_scheduler.framework.runtime import Factory, Framework, Handle
 from kubelab_scheduler.framework.status import Code, Diagnosis, FitError, Status
+from kubelab_scheduler.gang import podgroups
 from kubelab_scheduler.nodeinfo import NodeInfo
 from kubelab_scheduler.plugins.registry import in_tree
 from kubelab_scheduler.queue import QueuedPodInfo, SchedulingQueue
@@ -101,6 +102,7 @@ class Scheduler:
         self.on_bound: Callable[[Pod, str], None] | None = None  # for tests and metrics
         self._informers: list[SharedInformer] = []
         self.ready = threading.Event()  # set once the informers have synced
+        self._started: list[Any] = []
 
     def _plugins_for_events(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
@@ -124,6 +126,8 @@ class Scheduler:
             self.queue.move_all_to_active_or_backoff("AssignedPodAdd")
         elif self._ours(pod) and not pods.scheduling_gated(pod):
             self.queue.add(pod)
+            if podgroups.group_key(pod):  # a sibling arrived: its gang may be complete now
+                self.queue.move_all_to_active_or_backoff("PodGroupChange")
 
     def pod_updated(self, old: Pod, new: Pod) -> None:
         if pods.node_name(new):
@@ -171,11 +175,17 @@ class Scheduler:
     def start_informers(self, stop: threading.Event, timeout: float = 60.0) -> None:
         nodes = SharedInformer(ListWatch(self.api, NODES), name="nodes")
         nodes.add_event_handler(HandlerFuncs(self.node_added, self.node_updated, self.node_deleted))
-        everything = SharedInformer(ListWatch(self.api, PODS), name="pods")
+        everything = SharedInformer(ListWatch(self.api, PODS), name="pods", indexers={podgroups.INDEX: podgroups.index})
         everything.add_event_handler(HandlerFuncs(self.pod_added, self.pod_updated, self.pod_deleted))
+        self.handle.pods_in_group = lambda key: everything.indexer.by_index(podgroups.INDEX, key)
         self._informers = [nodes, everything]
         for informer in self._informers:
             informer.start(stop)
+        for fwk in self.frameworks.values():  # plugins that watch something of their own (PodGroups)
+            for plugin in fwk.plugins.values():
+                if callable(getattr(plugin, "start", None)) and plugin not in self._started:
+                    self._informers.append(plugin.start(stop))
+                    self._started.append(plugin)
         for informer in self._informers:
             if not informer.wait_for_cache_sync(timeout):
                 raise TimeoutError(f"informer {informer.name} did not sync in {timeout:g} s")

@@ -3,9 +3,8 @@ the pods, so every placement is the scheduler's, checked through the API as a us
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,35 +13,13 @@ from kubelab_client.kube import Api
 from kubelab_client.resources import NODES, PODS
 from kubelab_client.testing.envtest import ControlPlane
 from kubelab_scheduler.config import SchedulerConfiguration
-from kubelab_scheduler.events import EVENTS
 from kubelab_scheduler.resources import amount, pod_requests
 from kubelab_scheduler.scheduler import Scheduler
 
 from .builders import node, pod
+from .cluster import create, events_of, eventually, listed, make_node, namespace, running
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"not true after {timeout} s: {what} (last: {last!r})")
-
-
-def make_node(api: Api, n: dict[str, Any]) -> None:
-    """A Node as a kubelet registers it, then Ready; without a node lifecycle controller here, the
-    ``node.kubernetes.io/not-ready`` taint the API server adds on create is removed as that controller would."""
-    created = api.create(NODES, {k: v for k, v in n.items() if k != "status"})
-    name = created["metadata"]["name"]
-    status = {**n["status"], "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}
-    api.patch(NODES, name, {"status": status}, subresource="status")
-    taints = [t for t in created["spec"].get("taints") or [] if t["key"] != "node.kubernetes.io/not-ready"]
-    api.patch(NODES, name, {"spec": {"taints": taints or None}})
 
 
 @pytest.fixture(scope="module")
@@ -66,36 +43,13 @@ def api(control_plane: ControlPlane) -> Iterator[Api]:
 
 @pytest.fixture(scope="module")
 def scheduler(api: Api) -> Iterator[Scheduler]:
-    sched = Scheduler(api, SchedulerConfiguration())
-    stop = threading.Event()
-    thread = threading.Thread(target=sched.run, args=(stop,), daemon=True)
-    thread.start()
-    assert sched.ready.wait(30), "the scheduler's informers did not sync"
-    yield sched
-    stop.set()
-    thread.join(30)
+    with running(api, SchedulerConfiguration()) as sched:
+        yield sched
 
 
 @pytest.fixture
 def ns(api: Api, request: pytest.FixtureRequest) -> str:
-    name = request.node.name.replace("_", "-")[:50].strip("-").lower()
-    api.request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
-    return name
-
-
-def create(api: Api, p: dict[str, Any], ns: str) -> dict[str, Any]:
-    p["metadata"]["namespace"] = ns
-    p["metadata"].pop("uid", None)
-    return api.create(PODS, p, ns)
-
-
-def listed(api: Api, ns: str) -> list[dict[str, Any]]:
-    return list(api.request("GET", PODS.collection_path(ns))["items"])
-
-
-def events_of(api: Api, ns: str, name: str) -> list[dict[str, Any]]:
-    items = api.request("GET", EVENTS.collection_path(ns))["items"]
-    return [e for e in items if e["regarding"]["name"] == name]
+    return namespace(api, request.node.name)
 
 
 def test_pods_are_bound_off_the_tainted_node_with_events(api: Api, scheduler: Scheduler, ns: str) -> None:

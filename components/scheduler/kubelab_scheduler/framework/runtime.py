@@ -33,12 +33,14 @@ SKIP_SCORE = "kubelab/skip-score"
 
 @dataclass
 class Handle:
-    """What plugins may use: the API client, the waiting pods, the current snapshot, the queue's pods."""
+    """What plugins may use: the API client, the waiting pods, the current snapshot, the queue's pods,
+    the pods of a PodGroup (``namespace/name``, from the pod informer's index)."""
 
     api: Any = None
     waiting: WaitingPods = field(default_factory=WaitingPods)
     snapshot: Callable[[], Mapping[str, NodeInfo]] = dict
     pending_pods: Callable[[], Iterable[Mapping[str, Any]]] = list
+    pods_in_group: Callable[[str], list[Mapping[str, Any]]] = lambda key: []
 
 
 Factory = Callable[[dict[str, Any], Handle], Any]
