@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def run_python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -17,3 +22,19 @@ def run_python(code: str, *args: str, timeout: float = 120) -> subprocess.Comple
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )
+
+
+def settled(observe: Callable[[], T], *, quiet: float, timeout: float, interval: float = 0.1, what: str = "") -> T:
+    """``observe()`` once it has returned the same value for ``quiet`` seconds (for "nothing more happens"
+    checks, e.g. a gang that must stay unbound); AssertionError with the last value after ``timeout``."""
+    last: T | None = None
+    since = time.monotonic()
+    deadline = since + timeout
+    while time.monotonic() < deadline:
+        now = observe()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return now
+        time.sleep(interval)
+    raise AssertionError(f"never settled for {quiet:g} s within {timeout:g} s: {what} (last: {last!r})")

@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from kubelab_kit.entry import entry_point
@@ -94,9 +95,13 @@ def run(args: argparse.Namespace) -> int:
         scheduler = Scheduler(api, config)
     except (configuration.ConfigError, ValueError) as exc:
         raise SchedulerError(str(exc)) from exc
+    leading_now = threading.Event()
+
+    def ready() -> str | None:  # a standby is ready (as kube-scheduler's); a leader once its informers synced
+        return "informers not synced yet" if leading_now.is_set() and not scheduler.ready.is_set() else None
+
     host, port = args.healthz_bind_address
-    probes.serve(host, port, healthz=lambda: None,
-                 readyz=lambda: None if scheduler.ready.is_set() else "informers not synced yet")  # fmt: skip
+    probes.serve(host, port, healthz=lambda: None, readyz=ready)
     elect = config.leader_election.leader_elect if args.leader_elect is None else args.leader_elect
     identity = f"{socket.gethostname()}_{os.getpid()}"
     lost = None
@@ -107,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             lost = leadership.enter_context(leading(elector, stop))
             if lost is None:
                 return 0
+        leading_now.set()
         log.info("kubelab-scheduler %s: profiles %s", identity, ", ".join(sorted(scheduler.frameworks)))
         scheduler.run(stop)
     if lost is not None and lost.is_set():

@@ -8,8 +8,10 @@
   plugin says which events matter to it (``events_to_register``), and a pod moves (to backoffQ
   while its backoff lasts, else activeQ) only on an event one of its rejecting plugins cares
   about. Pods unschedulable for longer than 5 minutes are moved anyway (upstream's flush).
-- A move request that arrives while a pod is being scheduled is not lost: a pod whose cycle
-  started before the last move request goes to backoffQ, not to the unschedulable pods.
+- An event that arrives while a pod is being scheduled is not lost: if one of the pod's
+  rejecting plugins cares about it, the pod goes to backoffQ, not to the unschedulable pods
+  (upstream's in-flight events); irrelevant events (a kubelet's status update of some bound
+  pod) change nothing, so an unschedulable pod is not retried until something that matters.
 
 Events: ``NodeAdd``, ``NodeUpdate``, ``AssignedPodDelete``, ``AssignedPodUpdate``,
 ``AssignedPodAdd``, ``PodGroupChange`` (gangs), ``ForceActivate``.
@@ -90,7 +92,7 @@ class SchedulingQueue:
         self._in_flight: dict[str, QueuedPodInfo] = {}
         self._seq = itertools.count()
         self._cycle = 0
-        self._move_request_cycle = -1
+        self._event_cycles: dict[str, int] = {}  # event -> the scheduling cycle it last came in
         self._closed = False
 
     # -- adding --------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ class SchedulingQueue:
             info.unschedulable_plugins = set(plugins)
             info.timestamp = self.clock()
             info.backoff_until = self.clock() + self.backoff_duration(info.attempts)
-            if not plugins or self._move_request_cycle >= info.cycle:
+            if not plugins or self._relevant_event_since(info.cycle, plugins):
                 self._backoff[info.key] = info
             else:
                 self._unschedulable[info.key] = info
@@ -186,7 +188,7 @@ class SchedulingQueue:
                     del self._unschedulable[k]
                     self._requeue(info)
                     moved += 1
-            self._move_request_cycle = self._cycle
+            self._event_cycles[event] = self._cycle
             return moved
 
     def flush_unschedulable(self) -> int:
@@ -227,6 +229,13 @@ class SchedulingQueue:
             self._cond.notify_all()
 
     # -- inside --------------------------------------------------------------------------------
+    def _relevant_event_since(self, cycle: int, plugins: set[str]) -> bool:
+        """Did an event that one of ``plugins`` cares about come while the pod's cycle ran (or after)?"""
+        for event, seen in self._event_cycles.items():
+            if seen >= cycle and (event == "ForceActivate" or plugins & self.plugins_for_event.get(event, set())):
+                return True
+        return False
+
     def _push_active(self, info: QueuedPodInfo) -> None:
         self._active_keys[info.key] = info
         heapq.heappush(self._active, _Ordered(info, self.less, next(self._seq)))

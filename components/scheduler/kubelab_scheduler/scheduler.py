@@ -97,6 +97,7 @@ class Scheduler:
             plugins_for_event=self._plugins_for_events(),
         )
         self.handle.pending_pods = self.queue.pending_pods
+        self.handle.requeue = self.queue.move_all_to_active_or_backoff
         self.recorder = Recorder(api)
         self.binders = ThreadPoolExecutor(max_workers=config.parallelism, thread_name_prefix="bind")
         self.on_bound: Callable[[Pod, str], None] | None = None  # for tests and metrics
@@ -138,7 +139,9 @@ class Scheduler:
             was_bound = bool(pods.node_name(old))
             self.cache.update_pod(new)
             self.queue.delete(new)
-            if was_bound:
+            if not was_bound:  # bound just now (by us or another scheduler)
+                self.queue.move_all_to_active_or_backoff("AssignedPodAdd")
+            elif _pod_changed(old, new):  # labels or requests: not the kubelet's status updates
                 self.queue.move_all_to_active_or_backoff("AssignedPodUpdate")
         elif self._ours(new) and not pods.scheduling_gated(new):
             self.queue.update(new, relevant=_pod_changed(old, new))

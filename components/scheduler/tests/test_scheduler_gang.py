@@ -15,6 +15,7 @@ import pytest
 from kubelab_client.kube import Api
 from kubelab_client.resources import PODS
 from kubelab_client.testing.envtest import ControlPlane
+from kubelab_kit.testing import settled
 from kubelab_scheduler.config import SchedulerConfiguration
 from kubelab_scheduler.gang.podgroups import LABEL, PODGROUPS
 from kubelab_scheduler.scheduler import Scheduler
@@ -98,19 +99,9 @@ def bound(api: Api, ns: str, gang: str) -> list[str]:
     )
 
 
-def settle(api: Api, ns: str, seconds: float = 2.5) -> dict[str, list[str]]:
-    """Binds per gang once nothing changed for ``seconds``."""
-    last: dict[str, list[str]] = {}
-    quiet_since = time.monotonic()
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        now = {g: bound(api, ns, g) for g in ("a", "b", "g")}
-        if now != last:
-            last, quiet_since = now, time.monotonic()
-        elif time.monotonic() - quiet_since > seconds:
-            return now
-        time.sleep(0.1)
-    raise AssertionError(f"binds never settled: {last}")
+def settle(api: Api, ns: str) -> dict[str, list[str]]:
+    """Binds per gang once nothing changed for 2.5 s."""
+    return settled(lambda: {g: bound(api, ns, g) for g in ("a", "b", "g")}, quiet=2.5, timeout=40, what="binds")
 
 
 def test_a_gang_with_room_for_two_binds_none_until_room_frees_then_all(api: Api, scheduler: Scheduler, ns: str) -> None:

@@ -102,3 +102,15 @@ def test_delete_and_update() -> None:
     q.update(pod("u", cpu="50m"))  # changed: another try
     got = q.pop(timeout=0)
     assert got is not None and got.pod["spec"]["containers"][0]["resources"]["requests"]["cpu"] == "50m"
+
+
+def test_irrelevant_events_while_in_flight_do_not_requeue() -> None:
+    clock = Clock()
+    q = queue(clock)
+    q.add(pod("big"))
+    info = q.pop(timeout=0)
+    assert info is not None
+    q.move_all_to_active_or_backoff("NodeUpdate")  # no plugin registered for it here
+    q.add_unschedulable(info, {"NodeResourcesFit"})
+    clock.now += 11
+    assert names(q) == []  # waits with the unschedulable pods, not retried every backoff

@@ -34,13 +34,15 @@ SKIP_SCORE = "kubelab/skip-score"
 @dataclass
 class Handle:
     """What plugins may use: the API client, the waiting pods, the current snapshot, the queue's pods,
-    the pods of a PodGroup (``namespace/name``, from the pod informer's index)."""
+    the pods of a PodGroup (``namespace/name``, from the pod informer's index), and ``requeue(event)``
+    for the cluster events a plugin watches itself."""
 
     api: Any = None
     waiting: WaitingPods = field(default_factory=WaitingPods)
     snapshot: Callable[[], Mapping[str, NodeInfo]] = dict
     pending_pods: Callable[[], Iterable[Mapping[str, Any]]] = list
     pods_in_group: Callable[[str], list[Mapping[str, Any]]] = lambda key: []
+    requeue: Callable[[str], object] = lambda event: 0  # a cluster event a plugin saw (e.g. PodGroupChange)
 
 
 Factory = Callable[[dict[str, Any], Handle], Any]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kubelab_client.errors import ClientError
-from kubelab_client.informer import SharedInformer
+from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.listwatch import ListWatch
 from kubelab_scheduler import pods
 from kubelab_scheduler.framework.interface import CycleState, Pod, PreFilterResult
@@ -59,6 +59,11 @@ class Coscheduling:
     # -- informers -----------------------------------------------------------------------------
     def start(self, stop: threading.Event) -> SharedInformer:
         self._groups = SharedInformer(ListWatch(self.handle.api, PODGROUPS), name="podgroups")
+
+        def changed(*_: Any) -> None:  # a PodGroup made or changed: its waiting members get another try
+            self.handle.requeue("PodGroupChange")
+
+        self._groups.add_event_handler(HandlerFuncs(changed, changed))
         self._groups.start(stop)
         return self._groups
 
@@ -73,8 +78,9 @@ class Coscheduling:
 
     def _placed(self, key: str) -> set[str]:
         """Members assumed or bound (in the cache) or waiting at permit, by pod key."""
-        placed = {pods.key(p) for info in self.handle.snapshot().values() for p in info.pods.values()
-                  if group_key(p) == key}  # fmt: skip
+        placed = {
+            pods.key(p) for info in self.handle.snapshot().values() for p in info.pods.values() if group_key(p) == key
+        }
         placed |= {pods.key(w.pod) for w in self.handle.waiting if group_key(w.pod) == key}
         return placed
 
@@ -139,11 +145,20 @@ class Coscheduling:
         group = self.group(key) if key else None
         if group is None:
             return
-        scheduled = sum(1 for p in self.members(group.key) if pods.node_name(p)) + 1  # this bind not yet seen
+        # placed members (assumed or bound, from the cache): siblings bind in parallel, so the informer
+        # may not have seen their binds yet
+        scheduled = sum(
+            1 for info in self.handle.snapshot().values() for p in info.pods.values() if group_key(p) == group.key
+        )
         phase = "Scheduled" if scheduled >= group.min_member else "Scheduling"
         try:
-            self.handle.api.patch(PODGROUPS, group.name, {"status": {"scheduled": scheduled, "phase": phase}},
-                                  group.namespace, subresource="status")  # fmt: skip
+            self.handle.api.patch(
+                PODGROUPS,
+                group.name,
+                {"status": {"scheduled": scheduled, "phase": phase}},
+                group.namespace,
+                subresource="status",
+            )
         except ClientError as exc:
             log.warning("PodGroup %s status not written: %s", group.key, exc)
 
@@ -194,5 +209,7 @@ def _place(pod: Pod, count: int, nodes: dict[str, NodeInfo]) -> bool:
 
 
 _STATELESS_FILTERS = [
-    TaintToleration({}, Handle()).filter, NodeAffinity({}, Handle()).filter, NodeUnschedulable({}, Handle()).filter,
-]  # fmt: skip
+    TaintToleration({}, Handle()).filter,
+    NodeAffinity({}, Handle()).filter,
+    NodeUnschedulable({}, Handle()).filter,
+]
