@@ -8,6 +8,9 @@
   ``leaderElection.leaderElect`` (a Lease, client-go's rules); ``--healthz-bind-address``
   (``:10259``-like, plain HTTP here) serves ``/healthz`` and ``/readyz``; ``--log-level``.
 
+``kubelab-scheduler extender [--bind-address :8888]`` serves the extender (filter, prioritize,
+bind) that kube-scheduler calls (its configuration's ``extenders``).
+
 ``kubelab-scheduler plugins [--config FILE]`` prints each profile's plugins per extension
 point, with the score weights: what the file amounts to.
 """
@@ -54,6 +57,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=None)
     run.add_argument("--healthz-bind-address", type=_address, default=("0.0.0.0", 10251))
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    ext = sub.add_parser("extender", help="serve the scheduler extender (filter, prioritize, bind) for kube-scheduler")
+    ext.add_argument("--bind-address", type=_address, default=("0.0.0.0", 8888))
+    ext.add_argument("--kubeconfig", default=None)
+    ext.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     plugins = sub.add_parser("plugins", help="print each profile's plugins per extension point")
     plugins.add_argument("--config", type=Path, default=None)
     return p
@@ -120,9 +127,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def extender(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from kubelab_client.kube import Api
+    from kubelab_scheduler.extender.app import create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    host, port = args.bind_address
+    uvicorn.run(create_app(Api.from_config(args.kubeconfig)), host=host, port=port, log_level="warning")
+    return 0
+
+
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "plugins":
         return show_plugins(args)
+    if args.command == "extender":
+        return extender(args)
     return run(args)

@@ -44,6 +44,7 @@ DEFAULT_PLUGINS: list[tuple[str, int]] = [
     ("NodeResourcesFit", 1),
     ("PodTopologySpread", 2),
     ("NodeResourcesBalancedAllocation", 1),
+    ("DefaultPreemption", 0),
     ("DefaultBinder", 0),
 ]
 

@@ -98,6 +98,10 @@ class Scheduler:
         )
         self.handle.pending_pods = self.queue.pending_pods
         self.handle.requeue = self.queue.move_all_to_active_or_backoff
+        self.handle.framework_for = lambda pod: self.frameworks.get(pods.scheduler_name(pod))
+        self.handle.nominate = self.nominate
+        self._nominated: dict[str, tuple[str, Pod]] = {}  # pod key -> (node, pod): room made by preemption
+        self._nominated_lock = threading.Lock()
         self.recorder = Recorder(api)
         self.binders = ThreadPoolExecutor(max_workers=config.parallelism, thread_name_prefix="bind")
         self.on_bound: Callable[[Pod, str], None] | None = None  # for tests and metrics
@@ -118,8 +122,26 @@ class Scheduler:
     def _ours(self, pod: Pod) -> bool:
         return pods.needs_scheduling(pod, set(self.frameworks))
 
+    def nominate(self, pod: Pod, node: str) -> None:
+        with self._nominated_lock:
+            self._nominated[pods.key(pod)] = (node, pod)
+
+    def _forget_nomination(self, pod: Pod) -> None:
+        with self._nominated_lock:
+            self._nominated.pop(pods.key(pod), None)
+
+    def nominated_on(self, node: str, pod: Pod) -> list[Pod]:
+        """Pods nominated to ``node`` that ``pod`` must leave room for (same or higher priority)."""
+        with self._nominated_lock:
+            return [
+                p
+                for k, (n, p) in self._nominated.items()
+                if n == node and k != pods.key(pod) and pods.priority(p) >= pods.priority(pod)
+            ]
+
     def pod_added(self, pod: Pod) -> None:
         if pods.node_name(pod):
+            self._forget_nomination(pod)
             if pods.is_terminal(pod):
                 return
             self.cache.add_pod(pod)
@@ -132,6 +154,7 @@ class Scheduler:
 
     def pod_updated(self, old: Pod, new: Pod) -> None:
         if pods.node_name(new):
+            self._forget_nomination(new)
             if pods.is_terminal(new):  # done: its resources are free
                 self.cache.remove_pod(new)
                 self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
@@ -152,6 +175,7 @@ class Scheduler:
         pod = obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj
         if not isinstance(pod, Mapping):
             return
+        self._forget_nomination(pod)
         if pods.node_name(pod):
             self.cache.remove_pod(pod)
             self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
@@ -319,6 +343,11 @@ class Scheduler:
         feasible: list[NodeInfo] = []
         diagnosis = Diagnosis()
         for node in nodes:
+            nominated = self.nominated_on(node.name, pod)
+            if nominated:  # room preemption made for another pod is not ours to take
+                node = node.copy()
+                for other in nominated:
+                    node.add_pod({**other, "spec": {**(other.get("spec") or {}), "nodeName": node.name}})
             status = fwk.run_filter(state, pod, node)
             if status.is_success:
                 feasible.append(node)

@@ -21,8 +21,8 @@ def node_of(kubectl: Kubectl, ns: str, name: str) -> str:
 
 
 def test_02_too_big_says_why(kubectl: Kubectl, make_namespace: MakeNamespace, scheduler: str) -> None:
-    """A pod asking for 100 CPUs stays Pending with upstream's FailedScheduling message and the
-    PodScheduled=False/Unschedulable condition.
+    """A pod asking for 100 CPUs stays Pending with upstream's FailedScheduling message (preemption
+    included: evicting lower-priority pods would not help) and the PodScheduled=False/Unschedulable condition.
 
     Hint (8.2, 8.3): plugins/noderesources.py (Insufficient cpu), plugins/tainttoleration.py, and the
     message in framework/status.py FitError; `kubectl -n kubelab-scheduler-fit describe pod huge`.
@@ -31,7 +31,8 @@ def test_02_too_big_says_why(kubectl: Kubectl, make_namespace: MakeNamespace, sc
     kube.apply(kubectl, pod("huge", ns, "100"))
     expected = (
         "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-        "2 Insufficient cpu."
+        "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+        "2 No preemption victims found for incoming pod."
     )
     assert eventually(lambda: expected in notes(kubectl, ns, "huge"), timeout=30, what="FailedScheduling")
     cond = next(

@@ -43,6 +43,8 @@ class Handle:
     pending_pods: Callable[[], Iterable[Mapping[str, Any]]] = list
     pods_in_group: Callable[[str], list[Mapping[str, Any]]] = lambda key: []
     requeue: Callable[[str], object] = lambda event: 0  # a cluster event a plugin saw (e.g. PodGroupChange)
+    framework_for: Callable[[Mapping[str, Any]], Framework | None] = lambda pod: None  # the pod's profile
+    nominate: Callable[[Mapping[str, Any], str], None] = lambda pod, node: None  # room made for pod on node
 
 
 Factory = Callable[[dict[str, Any], Handle], Any]

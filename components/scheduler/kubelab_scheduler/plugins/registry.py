@@ -5,6 +5,7 @@ from __future__ import annotations
 from kubelab_scheduler.framework.runtime import Factory
 from kubelab_scheduler.gang.coscheduling import Coscheduling
 from kubelab_scheduler.plugins.defaultbinder import DefaultBinder
+from kubelab_scheduler.plugins.defaultpreemption import DefaultPreemption
 from kubelab_scheduler.plugins.nodeaffinity import NodeAffinity
 from kubelab_scheduler.plugins.nodename import NodeName
 from kubelab_scheduler.plugins.noderesources import NodeResourcesBalancedAllocation, NodeResourcesFit
@@ -15,7 +16,7 @@ from kubelab_scheduler.plugins.tainttoleration import TaintToleration
 
 PLUGINS: list[type] = [
     PrioritySort, NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodeResourcesFit,
-    NodeResourcesBalancedAllocation, PodTopologySpread, DefaultBinder, Coscheduling,
+    NodeResourcesBalancedAllocation, PodTopologySpread, DefaultBinder, DefaultPreemption, Coscheduling,
 ]  # fmt: skip
 
 
