@@ -181,6 +181,7 @@ class SchedulingQueue:
     def move_all_to_active_or_backoff(self, event: str) -> int:
         """An event happened: move the unschedulable pods one of whose rejecting plugins cares; returns how many."""
         with self._cond:
+            # >>> solution 8.4
             interested = self.plugins_for_event.get(event, set())
             moved = 0
             for k, info in list(self._unschedulable.items()):
@@ -190,6 +191,14 @@ class SchedulingQueue:
                     moved += 1
             self._event_cycles[event] = self._cycle
             return moved
+            # === starter
+            # # Each pod in self._unschedulable (key -> QueuedPodInfo) waits for an event one of the plugins
+            # # that rejected it (info.unschedulable_plugins) registered (self.plugins_for_event[event]);
+            # # "ForceActivate" moves them all. Take each such pod out of self._unschedulable and
+            # # self._requeue(info) it (backoffQ or activeQ); remember self._event_cycles[event] = self._cycle
+            # # (an event during a pod's cycle must not be lost); return how many moved.
+            # raise NotImplementedError("TODO(8.4): move the pods this event may help")
+            # <<< solution
 
     def flush_unschedulable(self) -> int:
         """Pods unschedulable for more than 5 minutes get another try (upstream's leftover flush)."""
