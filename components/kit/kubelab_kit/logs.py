@@ -9,14 +9,22 @@ FORMAT = "%(asctime)s %(levelname).1s %(name)s: %(message)s"
 
 
 def setup_logging(
-    verbose: bool | int = False, *, quiet: bool = False, fmt: str = FORMAT, handler: logging.Handler | None = None
+    verbose: bool | int = False,
+    *,
+    quiet: bool = False,
+    fmt: str = FORMAT,
+    handler: logging.Handler | None = None,
+    level_name: str | None = None,
 ) -> None:
-    """INFO by default, DEBUG with ``verbose``, WARNING with ``quiet``; replaces earlier handlers.
+    """INFO by default, DEBUG with ``verbose``, WARNING with ``quiet``, or ``level_name`` ("debug",
+    "info", "warning", "error": a daemon's ``--log-level``); replaces earlier handlers.
 
     ``handler`` replaces the stderr stream handler (e.g. rich's ``RichHandler`` in a terminal tool,
     which then formats the message itself).
     """
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    if level_name:
+        level = logging.getLevelName(level_name.upper())
     if handler is not None:
         logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     else:

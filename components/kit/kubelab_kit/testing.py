@@ -12,13 +12,18 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def run_python(code: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, *args: str, timeout: float = 120, pythonpath: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -c CODE ARGS`` in a fresh interpreter of this environment (never raises on failure).
 
     A fresh process sees imports as a user's program would: nothing this test process loaded
     (a bound ``kubelab_protos.gen``, a patched module) leaks into it. Writes no bytecode.
+    ``pythonpath`` puts a folder first (a starter package over the reference, say).
     """
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout, check=False
     )

@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
+from kubelab_kit.logs import setup_logging
 from kubelab_kit.signals import stop_on_signals
 from kubelab_operator import deployment
 
@@ -98,12 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from kubelab_operator.webhooks.certs import CertManager
     from kubelab_operator.webhooks.server import WebhookServer
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    setup_logging(level_name=args.log_level)
     logging.getLogger("kopf").setLevel(max(logging.INFO, getattr(logging, args.log_level.upper())))
     stop = stop_on_signals()
     api = Api.from_config(args.kubeconfig)

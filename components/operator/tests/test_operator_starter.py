@@ -3,9 +3,9 @@ student's, every other module the reference's; untouched, its exercises do nothi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from kubelab_kit.testing import run_python
 
 STARTER = Path(__file__).resolve().parents[3] / "labs" / "operator" / "starter"
 
@@ -23,9 +23,7 @@ except NotImplementedError as exc:
 
 
 def test_the_starter_overlays_the_reference() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE], env={"PYTHONPATH": str(STARTER)}, capture_output=True, text=True, check=False
-    )
+    proc = run_python(PROBE, pythonpath=str(STARTER))
     assert proc.returncode == 0, proc.stderr
     sched, valid, reconcile, app, errors, todo = proc.stdout.splitlines()
     assert sched.startswith(str(STARTER)) and valid.startswith(str(STARTER))

@@ -22,12 +22,12 @@ import contextlib
 import logging
 import os
 import socket
-import sys
 import threading
 from pathlib import Path
 
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
+from kubelab_kit.logs import setup_logging
 from kubelab_kit.signals import stop_on_signals
 from kubelab_scheduler import config as configuration
 
@@ -89,12 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from kubelab_kit import probes
     from kubelab_scheduler.scheduler import Scheduler
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    setup_logging(level_name=args.log_level)
     config = configuration.load(args.config)
     stop = stop_on_signals()
     api = Api.from_config(args.kubeconfig)
@@ -133,12 +128,7 @@ def extender(args: argparse.Namespace) -> int:
     from kubelab_client.kube import Api
     from kubelab_scheduler.extender.app import create_app
 
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
+    setup_logging(level_name=args.log_level)
     host, port = args.bind_address
     uvicorn.run(create_app(Api.from_config(args.kubeconfig)), host=host, port=port, log_level="warning")
     return 0

@@ -1,16 +1,21 @@
 """What the scheduler tells about a pod: ``events.k8s.io/v1`` Events (Scheduled, FailedScheduling),
 as kube-scheduler records them, and the pod's ``PodScheduled`` condition.
 
-Events are sent from one background thread, so a slow API server never slows a scheduling
-cycle; a failed send is logged and dropped (events are best effort, as upstream).
+Events are sent from background threads, so a slow API server never slows a scheduling
+cycle; a failed send is logged and dropped (events are best effort, as upstream). A pod retried
+many times with the same outcome (a burst's pending pods, moved back on every deleted pod)
+gets one FailedScheduling event per message per ``REPEAT_AFTER`` seconds, and its condition is
+only written when it changes (upstream skips an unchanged condition too): without that, the
+sends queue up for minutes behind a burst.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -46,10 +51,29 @@ def event(
     }  # fmt: skip
 
 
+REPEAT_AFTER = 30.0
+
+
 class Recorder:
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="events")
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="events")
+        self._lock = threading.Lock()
+        self._said: dict[tuple[str, str], float] = {}  # (pod uid, what) -> when last sent
+
+    def _fresh(self, pod: Mapping[str, Any], what: str) -> bool:
+        """True (and remembered) unless the same thing was said about this pod within REPEAT_AFTER."""
+        key = (str((pod.get("metadata") or {}).get("uid") or ""), what)
+        now = self.clock()
+        with self._lock:
+            if now - self._said.get(key, -REPEAT_AFTER - 1) <= REPEAT_AFTER:
+                return False
+            self._said[key] = now
+            if len(self._said) > 10000:  # forget the oldest half
+                for old in sorted(self._said, key=self._said.__getitem__)[:5000]:
+                    del self._said[old]
+            return True
 
     def scheduled(self, pod: Mapping[str, Any], node: str, controller: str) -> None:
         meta = pod.get("metadata") or {}
@@ -57,6 +81,8 @@ class Recorder:
         self._send(event(pod, reason="Scheduled", note=note, action="Binding", warning=False, controller=controller))
 
     def failed(self, pod: Mapping[str, Any], message: str, controller: str) -> None:
+        if not self._fresh(pod, f"event:{message}"):
+            return
         self._send(
             event(
                 pod, reason="FailedScheduling", note=message, action="Scheduling", warning=True, controller=controller
@@ -66,6 +92,15 @@ class Recorder:
     def unschedulable_condition(self, pod: Mapping[str, Any], reason: str, message: str) -> None:
         """``PodScheduled=False`` with the reason (``Unschedulable``, ``SchedulerError``) and message, as upstream."""
         meta = pod.get("metadata") or {}
+        for c in (pod.get("status") or {}).get("conditions") or []:
+            if c.get("type") == "PodScheduled" and (c.get("status"), c.get("reason"), c.get("message")) == (
+                "False",
+                reason,
+                message,
+            ):
+                return  # unchanged
+        if not self._fresh(pod, f"condition:{reason}:{message}"):
+            return
         condition = {
             "type": "PodScheduled", "status": "False", "reason": reason, "message": message,
             "lastTransitionTime": format_time(datetime.now(UTC)), "lastProbeTime": None,

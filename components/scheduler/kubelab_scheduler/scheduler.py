@@ -320,7 +320,8 @@ class Scheduler:
         if not status.is_success:
             if not status.is_rejection:
                 raise SchedulingError(f"running PreFilter plugin {status.plugin}: {status.message}")
-            diagnosis = Diagnosis({n.name: status for n in nodes}, {status.plugin}, pre_filter_message=status.message)
+            # as upstream, the nodes get no status of their own: the message is the pre-filter's alone
+            diagnosis = Diagnosis({}, {status.plugin}, pre_filter_message=status.message)
             raise FitError(pods.key(pod), len(nodes), diagnosis)
         if result.node_names is not None:
             nodes = [n for n in nodes if n.name in result.node_names]

@@ -34,7 +34,8 @@ def test_02_too_big_says_why(kubectl: Kubectl, make_namespace: MakeNamespace, sc
         "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
         "2 No preemption victims found for incoming pod."
     )
-    assert eventually(lambda: expected in notes(kubectl, ns, "huge"), timeout=30, what="FailedScheduling")
+    said = eventually(lambda: notes(kubectl, ns, "huge"), timeout=30, what="a FailedScheduling event")
+    assert said[0] == expected
     cond = next(
         c for c in kubectl.json("-n", ns, "get", "pod", "huge")["status"]["conditions"] if c["type"] == "PodScheduled"
     )

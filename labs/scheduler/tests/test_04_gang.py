@@ -67,12 +67,13 @@ def gang_waits_for_room(kubectl: Kubectl, ns: str) -> None:
     )
     kube.apply(kubectl, podgroup("g", ns, 3), *[member(f"g-{i}", ns, "g", size, [w1, w2]) for i in range(3)])
     assert settle(kubectl, ns, ("g",)) == {"g": 0}
-    said = eventually(
-        lambda: [n for n in notes(kubectl, ns, "g-2") if "not enough room for pod group" in n],
-        timeout=30,
-        what="FailedScheduling: not enough room for pod group",
-    )
-    assert f"not enough room for pod group {ns}/g: its 3 remaining members do not all fit" in said[-1]
+
+    def told() -> list[str]:
+        return [n for i in range(3) for n in notes(kubectl, ns, f"g-{i}")]
+
+    expected = f"not enough room for pod group {ns}/g: its 3 remaining members do not all fit"
+    said = settled(told, quiet=3, timeout=40, interval=0.5, what="the members' FailedScheduling events")
+    assert any(expected in n for n in said), said
     kubectl.run("-n", ns, "delete", "pod", "blocker", "--grace-period=0", "--force")
     assert eventually(lambda: bound(kubectl, ns, "g") == 3, timeout=60, what="the whole gang bound")
     pg = eventually(
