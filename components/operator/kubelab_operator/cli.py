@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
+from kubelab_kit.flags import host_port
 from kubelab_kit.logs import setup_logging
 from kubelab_kit.signals import stop_on_signals
 from kubelab_operator import deployment
@@ -42,22 +43,14 @@ class OperatorError(KubelabError):
     area = "operator"
 
 
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    try:
-        return host or "0.0.0.0", int(port)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not [HOST]:PORT") from None
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kubelab-operator", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the operator (controller, webhooks, metrics, probes)")
-    run.add_argument("--metrics-bind-address", type=_address, default=("0.0.0.0", deployment.METRICS_PORT))
-    run.add_argument("--health-probe-bind-address", type=_address, default=("0.0.0.0", deployment.PROBE_PORT))
+    run.add_argument("--metrics-bind-address", type=host_port, default=("0.0.0.0", deployment.METRICS_PORT))
+    run.add_argument("--health-probe-bind-address", type=host_port, default=("0.0.0.0", deployment.PROBE_PORT))
     run.add_argument("--webhook-port", type=int, default=deployment.WEBHOOK_PORT)
     run.add_argument("--webhook-cert-dir", type=Path, default=Path("/tmp/k8s-webhook-server/serving-certs"))
     run.add_argument("--no-webhooks", dest="webhooks", action="store_false", help="run without the webhook server")

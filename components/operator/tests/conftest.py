@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import string
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import yaml
 
 from kubelab_client.certs import pki
 from kubelab_client.kube import Api
-from kubelab_client.testing.envtest import ControlPlane, free_port
+from kubelab_client.testing.envtest import ControlPlane, free_port, install_crd
 from kubelab_operator.webhooks.server import WebhookServer
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
@@ -60,7 +59,7 @@ def api(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -
     try:
         (crd,) = _docs("crd.yaml")
         _point_at(crd["spec"]["conversion"]["webhook"]["clientConfig"], base, ca)
-        client.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=crd)
+        install_crd(client, crd)
         kinds = {
             "MutatingWebhookConfiguration": "mutatingwebhookconfigurations",
             "ValidatingWebhookConfiguration": "validatingwebhookconfigurations",
@@ -76,19 +75,7 @@ def api(control_plane: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -
                 "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybindings",
             }[doc["kind"]]
             client.request("POST", f"/apis/admissionregistration.k8s.io/v1/{plural}", body=doc)
-        wait_established(client, crd["metadata"]["name"])
         yield client
     finally:
         server.stop()
         client.close()
-
-
-def wait_established(client: Api, name: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        crd = client.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
-        conditions = {c["type"]: c["status"] for c in (crd.get("status") or {}).get("conditions") or []}
-        if conditions.get("Established") == "True":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"CRD {name} not Established after {timeout} s")

@@ -61,10 +61,6 @@ class Cache:
             else:
                 del self._nodes[name]
 
-    def node_names(self) -> list[str]:
-        with self._lock:
-            return sorted(n for n, info in self._nodes.items() if not _placeholder(info))
-
     # -- pods ----------------------------------------------------------------------------------
     def assume_pod(self, pod: Mapping[str, Any], node: str) -> None:
         """Count ``pod`` on ``node`` from now on (before its bind is sent)."""
@@ -119,11 +115,6 @@ class Cache:
         """Copies of every real node's info, by name, sorted: what one scheduling cycle sees."""
         with self._lock:
             return {n: self._nodes[n].copy() for n in sorted(self._nodes) if not _placeholder(self._nodes[n])}
-
-    def node_info(self, name: str) -> NodeInfo | None:
-        with self._lock:
-            info = self._nodes.get(name)
-            return info.copy() if info is not None and not _placeholder(info) else None
 
     # -- inside --------------------------------------------------------------------------------
     def _node(self, name: str) -> NodeInfo:

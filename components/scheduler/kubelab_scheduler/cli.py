@@ -27,6 +27,7 @@ from pathlib import Path
 
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
+from kubelab_kit.flags import host_port
 from kubelab_kit.logs import setup_logging
 from kubelab_kit.signals import stop_on_signals
 from kubelab_scheduler import config as configuration
@@ -38,14 +39,6 @@ class SchedulerError(KubelabError):
     area = "scheduler"
 
 
-def _address(text: str) -> tuple[str, int]:
-    host, _, port = text.rpartition(":")
-    try:
-        return host or "0.0.0.0", int(port)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not [HOST]:PORT") from None
-
-
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="kubelab-scheduler", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -55,10 +48,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, default=None)
     run.add_argument("--kubeconfig", default=None)
     run.add_argument("--leader-elect", action=argparse.BooleanOptionalAction, default=None)
-    run.add_argument("--healthz-bind-address", type=_address, default=("0.0.0.0", 10251))
+    run.add_argument("--healthz-bind-address", type=host_port, default=("0.0.0.0", 10251))
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     ext = sub.add_parser("extender", help="serve the scheduler extender (filter, prioritize, bind) for kube-scheduler")
-    ext.add_argument("--bind-address", type=_address, default=("0.0.0.0", 8888))
+    ext.add_argument("--bind-address", type=host_port, default=("0.0.0.0", 8888))
     ext.add_argument("--kubeconfig", default=None)
     ext.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     plugins = sub.add_parser("plugins", help="print each profile's plugins per extension point")

@@ -211,14 +211,6 @@ class SchedulingQueue:
                     moved += 1
             return moved
 
-    def activate(self, keys: set[str]) -> None:
-        """Move these pods to activeQ now, from backoffQ or the unschedulable pods (a gang completing)."""
-        with self._cond:
-            for k in keys:
-                info = self._backoff.pop(k, None) or self._unschedulable.pop(k, None)
-                if info is not None:
-                    self._push_active(info)
-
     # -- reading -------------------------------------------------------------------------------
     def pending(self) -> dict[str, list[Mapping[str, Any]]]:
         with self._cond:
@@ -228,9 +220,6 @@ class SchedulingQueue:
                 "unschedulable": [i.pod for i in self._unschedulable.values()],
                 "inFlight": [i.pod for i in self._in_flight.values()],
             }
-
-    def pending_pods(self) -> list[Mapping[str, Any]]:
-        return [p for group in self.pending().values() for p in group]
 
     def close(self) -> None:
         with self._cond:

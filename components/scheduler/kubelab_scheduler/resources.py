@@ -18,7 +18,7 @@ from typing import Any
 
 from kubernetes.utils import parse_quantity
 
-CPU, MEMORY, PODS, EPHEMERAL = "cpu", "memory", "pods", "ephemeral-storage"
+CPU, MEMORY, PODS = "cpu", "memory", "pods"
 DEFAULT_MILLI_CPU = 100
 DEFAULT_MEMORY = 200 * 1024 * 1024
 

@@ -96,7 +96,6 @@ class Scheduler:
             max_backoff=config.pod_max_backoff_seconds,
             plugins_for_event=self._plugins_for_events(),
         )
-        self.handle.pending_pods = self.queue.pending_pods
         self.handle.requeue = self.queue.move_all_to_active_or_backoff
         self.handle.framework_for = lambda pod: self.frameworks.get(pods.scheduler_name(pod))
         self.handle.nominate = self.nominate

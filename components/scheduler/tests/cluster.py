@@ -1,11 +1,10 @@
 """Helpers for the tests on a real API server: nodes made as a kubelet and the node lifecycle
-controller would, pods created in a namespace, listed, their events; waiting."""
+controller would, pods created in a namespace, listed, their events (waiting: kubelab_kit.testing)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,17 +13,6 @@ from kubelab_client.resources import NODES, PODS
 from kubelab_scheduler.config import SchedulerConfiguration
 from kubelab_scheduler.events import EVENTS
 from kubelab_scheduler.scheduler import Scheduler
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"not true after {timeout} s: {what} (last: {last!r})")
 
 
 def make_node(api: Api, n: dict[str, Any]) -> None:

@@ -12,12 +12,12 @@ import pytest
 from kubelab_client.kube import Api
 from kubelab_client.resources import NODES, PODS
 from kubelab_client.testing.envtest import ControlPlane
-from kubelab_scheduler.config import SchedulerConfiguration
+from kubelab_kit.testing import eventually
 from kubelab_scheduler.resources import amount, pod_requests
 from kubelab_scheduler.scheduler import Scheduler
 
 from .builders import node, pod
-from .cluster import create, events_of, eventually, listed, make_node, namespace, running
+from .cluster import create, events_of, listed, make_node, namespace
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
@@ -39,12 +39,6 @@ def api(control_plane: ControlPlane) -> Iterator[Api]:
         make_node(client, node(name, cpu="2", memory="4Gi", labels={"topology.kubernetes.io/zone": name}))
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def scheduler(api: Api) -> Iterator[Scheduler]:
-    with running(api, SchedulerConfiguration()) as sched:
-        yield sched
 
 
 @pytest.fixture

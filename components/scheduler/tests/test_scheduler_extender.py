@@ -19,11 +19,12 @@ from kubelab_client.testing.envtest import ControlPlane, free_port
 from kubelab_cluster.pins import pins
 from kubelab_cluster.toolchain.artifacts import BY_NAME
 from kubelab_cluster.toolchain.build import build
+from kubelab_kit.testing import eventually
 from kubelab_scheduler.extender import policy
 from kubelab_scheduler.extender.app import create_app
 
 from .builders import node, pod
-from .cluster import create, events_of, eventually, make_node, namespace
+from .cluster import create, events_of, make_node, namespace
 
 POOL = {"pool": "extender"}
 

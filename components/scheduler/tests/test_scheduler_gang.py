@@ -14,14 +14,14 @@ import pytest
 
 from kubelab_client.kube import Api
 from kubelab_client.resources import PODS
-from kubelab_client.testing.envtest import ControlPlane
-from kubelab_kit.testing import settled
+from kubelab_client.testing.envtest import ControlPlane, install_crd
+from kubelab_kit.testing import eventually, settled
 from kubelab_scheduler.config import SchedulerConfiguration
 from kubelab_scheduler.gang.podgroups import LABEL, PODGROUPS
 from kubelab_scheduler.scheduler import Scheduler
 
 from .builders import node, pod
-from .cluster import create, events_of, eventually, listed, make_node, namespace, running
+from .cluster import create, events_of, listed, make_node, namespace
 
 CRD = __import__("pathlib").Path(__file__).resolve().parents[1] / "deploy" / "podgroup-crd.yaml"
 POOL = {"key": "pool", "value": "gang", "effect": "NoSchedule"}
@@ -44,27 +44,16 @@ def api(control_plane: ControlPlane) -> Iterator[Api]:
     import yaml
 
     client = control_plane.api()
-    client.request(
-        "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=yaml.safe_load(CRD.read_text())
-    )
-    eventually(lambda: _established(client), what="the PodGroup CRD Established")
+    install_crd(client, yaml.safe_load(CRD.read_text()))
     for name in ("gang-1", "gang-2"):
         make_node(client, node(name, cpu="1", memory="4Gi", labels={"pool": "gang"}, taints=[POOL]))
     yield client
     client.close()
 
 
-def _established(api: Api) -> bool:
-    crd = api.request("GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/podgroups.scheduling.kubelab.dev")
-    return any(
-        c["type"] == "Established" and c["status"] == "True" for c in (crd.get("status") or {}).get("conditions") or []
-    )
-
-
 @pytest.fixture(scope="module")
-def scheduler(api: Api) -> Iterator[Scheduler]:
-    with running(api, CONFIG) as sched:
-        yield sched
+def scheduler_config() -> SchedulerConfiguration:
+    return CONFIG
 
 
 @pytest.fixture

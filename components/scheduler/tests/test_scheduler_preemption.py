@@ -10,11 +10,11 @@ import pytest
 from kubelab_client.kube import Api
 from kubelab_client.resources import PODS, Resource
 from kubelab_client.testing.envtest import ControlPlane
-from kubelab_scheduler.config import SchedulerConfiguration
+from kubelab_kit.testing import eventually
 from kubelab_scheduler.scheduler import Scheduler
 
 from .builders import node, pod
-from .cluster import create, events_of, eventually, listed, make_node, namespace, running
+from .cluster import create, events_of, listed, make_node, namespace
 
 PRIORITY_CLASSES = Resource("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False)
 POOL = {"key": "pool", "value": "preempt", "effect": "NoSchedule"}
@@ -34,12 +34,6 @@ def api(control_plane: ControlPlane) -> Iterator[Api]:
     make_node(client, node("preempt-1", cpu="1", memory="4Gi", labels={"pool": "preempt"}, taints=[POOL]))
     yield client
     client.close()
-
-
-@pytest.fixture(scope="module")
-def scheduler(api: Api) -> Iterator[Scheduler]:
-    with running(api, SchedulerConfiguration()) as sched:
-        yield sched
 
 
 def member(name: str, cpu: str, priority_class: str, **spec: object) -> dict[str, object]:

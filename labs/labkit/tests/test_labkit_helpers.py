@@ -36,10 +36,12 @@ def test_hint_paragraphs() -> None:
 
 
 def test_every_checkpoint_has_a_hint() -> None:
-    """A failing checkpoint always says where to look (issue 15 asks it of every lab; the operator lab has it)."""
+    """A failing checkpoint always says where to look (issue 15 asks it of every lab; these have it)."""
     import ast
 
-    for path in sorted((repo_root() / "labs" / "operator" / "tests").glob("test_*.py")):
+    for path in sorted(
+        p for lab in ("operator", "scheduler") for p in (repo_root() / "labs" / lab / "tests").glob("test_*.py")
+    ):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
                 assert hints.from_doc(ast.get_docstring(node)), f"{path.name}::{node.name} has no hint"

@@ -29,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -216,3 +217,18 @@ class ControlPlane:
         self.kubeconfig = write_kubeconfig(
             self.workdir / "kubeconfig", user_kubeconfig(cluster, ADMIN, self._admin[0], self._admin[1])
         )
+
+
+def install_crd(api: Api, crd: dict[str, Any], timeout: float = 30.0) -> None:
+    """Create ``crd`` and wait until the API server serves it (``Established``)."""
+    name = crd["metadata"]["name"]
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    api.request("POST", path, body=crd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = api.request("GET", f"{path}/{name}")
+        conditions = (got.get("status") or {}).get("conditions") or []
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            return
+        time.sleep(0.1)
+    raise ControlPlaneError(f"CRD {name} not Established after {timeout:g} s")

@@ -9,7 +9,7 @@ normalizes) and multiplied by the plugin's weight, as upstream.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,14 +33,13 @@ SKIP_SCORE = "kubelab/skip-score"
 
 @dataclass
 class Handle:
-    """What plugins may use: the API client, the waiting pods, the current snapshot, the queue's pods,
+    """What plugins may use: the API client, the waiting pods, the current snapshot,
     the pods of a PodGroup (``namespace/name``, from the pod informer's index), and ``requeue(event)``
     for the cluster events a plugin watches itself."""
 
     api: Any = None
     waiting: WaitingPods = field(default_factory=WaitingPods)
     snapshot: Callable[[], Mapping[str, NodeInfo]] = dict
-    pending_pods: Callable[[], Iterable[Mapping[str, Any]]] = list
     pods_in_group: Callable[[str], list[Mapping[str, Any]]] = lambda key: []
     requeue: Callable[[str], object] = lambda event: 0  # a cluster event a plugin saw (e.g. PodGroupChange)
     framework_for: Callable[[Mapping[str, Any]], Framework | None] = lambda pod: None  # the pod's profile
@@ -81,9 +80,6 @@ class Framework:
     @property
     def queue_sort(self) -> Any:
         return self.points["queueSort"][0]
-
-    def has(self, point: str) -> bool:
-        return bool(self.points[point])
 
     # -- scheduling cycle ----------------------------------------------------------------------
     def run_pre_filter(self, state: CycleState, pod: Pod, nodes: list[NodeInfo]) -> tuple[PreFilterResult, Status]:

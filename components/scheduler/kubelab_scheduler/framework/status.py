@@ -22,10 +22,6 @@ class Status:
     plugin: str = ""
 
     @classmethod
-    def ok(cls) -> Status:
-        return SUCCESS
-
-    @classmethod
     def unschedulable(cls, *reasons: str, plugin: str = "", resolvable: bool = True) -> Status:
         code = Code.UNSCHEDULABLE if resolvable else Code.UNSCHEDULABLE_AND_UNRESOLVABLE
         return cls(code, reasons, plugin)
@@ -52,9 +48,6 @@ class Status:
     @property
     def message(self) -> str:
         return ", ".join(self.reasons)
-
-
-SUCCESS = Status()
 
 
 @dataclass
