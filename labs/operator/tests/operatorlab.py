@@ -41,6 +41,17 @@ def deploy(kubectl: Kubectl, image: str) -> None:
     )
     kubectl.run("apply", "-f", str(POLICY))
     kube.rollout(kubectl, "deployment/kubelab-operator", namespace=SYSTEM_NS, timeout=180)
+    # Ready pods are not yet a working webhook path: the caBundle is injected by the operator and the
+    # Service's rules reach each node's kube-proxy a moment later (until then the API server's call to
+    # the ClusterIP can end up anywhere). A server-side dry run goes through both webhooks.
+    probe = json.dumps(cronjob("admission-probe", "default", image))
+
+    def admitted() -> bool:
+        got = attempt(kubectl, "create", "--dry-run=server", "-f", "-", stdin=probe)
+        assert got.ok, got.err
+        return True
+
+    eventually(admitted, timeout=90, interval=1, what="the API server to reach the operator's webhooks")
 
 
 def scale(kubectl: Kubectl, replicas: int) -> None:
