@@ -161,6 +161,15 @@ def bench_operator(session: nox.Session) -> None:
     run(session, "python", "components/operator/bench/bench_operator.py", *session.posargs)
 
 
+@nox.session(name="bench-scheduler")
+def bench_scheduler(session: nox.Session) -> None:
+    """kubelab-scheduler beside kube-scheduler 1.37 on the cluster, same client limits: pods bound per second
+    for 200 and 1,000 pods (5 runs, median), a gang of 50 (prints the table)."""
+    sync(session)
+    start_cluster(session)
+    run(session, "python", "components/scheduler/bench/bench_scheduler.py", *session.posargs)
+
+
 PREPARE = {"toolchain": build_toolchain, "protos": generate_protos, "cluster": start_cluster}
 
 

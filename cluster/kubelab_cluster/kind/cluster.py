@@ -21,7 +21,7 @@ from kubelab_cluster.images.node import build_node_image
 from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
-from kubelab_cluster.kind.preflight import PreflightError, preflight
+from kubelab_cluster.kind.preflight import CLUSTER_FILES, PreflightError, preflight
 from kubelab_cluster.kind.registry import ensure_registry
 from kubelab_cluster.pins import Pins, repo_root
 from kubelab_cluster.progress import console, step
@@ -31,6 +31,21 @@ from kubelab_cluster.toolchain.build import build
 
 def kind_config() -> Path:
     return repo_root() / "cluster" / "kind.yaml"
+
+
+# Files cluster/kind.yaml hands to the control plane at boot, beside it in cluster/: copied into
+# the nodes' /etc/kubelab (CLUSTER_FILES) before the cluster is created.
+BOOT_FILES = ("kube-scheduler.yaml",)
+
+
+def boot_files() -> list[Path]:
+    return [repo_root() / "cluster" / name for name in BOOT_FILES]
+
+
+def install_boot_files() -> None:
+    CLUSTER_FILES.mkdir(parents=True, exist_ok=True)
+    for source in boot_files():
+        (CLUSTER_FILES / source.name).write_bytes(source.read_bytes())
 
 
 def cluster_name() -> str:
@@ -48,8 +63,11 @@ def kubeconfig_path(name: str | None = None) -> Path:
 
 
 def config_digest() -> str:
-    """What the cluster was created from: cluster/kind.yaml's bytes."""
-    return hashlib.sha256(kind_config().read_bytes()).hexdigest()[:16]
+    """What the cluster was created from: cluster/kind.yaml's bytes and its boot files'."""
+    digest = hashlib.sha256(kind_config().read_bytes())
+    for source in boot_files():
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def config_stamp(name: str | None = None) -> Path:
@@ -152,6 +170,7 @@ class Cluster:
             "--retain",
         ]
         config_stamp(self.name).unlink(missing_ok=True)
+        install_boot_files()
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=repo_root())
         if proc.returncode != 0:
             logs = self._collect_failure_hint()
@@ -214,6 +233,7 @@ def ensure_cluster(pins: Pins) -> Cluster:
             )
         health = cluster.health(image)
         if health.ok:
+            install_boot_files()  # the same bytes (the stamp matched): back if a lab removed them
             ensure_registry(cluster.node_containers())
             console.print(f"cluster {cluster.name}: healthy, reused")
             return cluster

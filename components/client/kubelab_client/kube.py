@@ -9,6 +9,9 @@ Everything here is typed; the client's own signatures are mostly ``Any``.
 
 Retries are this package's business (the reflector backs off, the workqueue rate-limits),
 so urllib3's own retries are turned off (``Configuration.retries = False``).
+
+Client-side throttling is client-go's ``rest.Config`` QPS and Burst: :meth:`Api.limited` gives
+every request (watches included, as client-go) a token from one bucket before it is sent.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
@@ -26,6 +30,7 @@ from kubernetes.client.exceptions import ApiException
 
 from kubelab_client.errors import ApiError, ClientError, ConnectionLost, parse_retry_after
 from kubelab_client.objects import KubeObject
+from kubelab_client.ratelimit import BucketRateLimiter
 from kubelab_client.resources import WELL_KNOWN, Resource
 
 Query = Mapping[str, str | int | bool | None]
@@ -57,6 +62,13 @@ class Api:
         self.api_client = api_client
         self.connect_timeout = connect_timeout
         self.timeout = timeout
+        self.throttle: BucketRateLimiter[str] | None = None
+
+    def limited(self, qps: float, burst: int) -> Api:
+        """This client, throttled to ``qps`` requests a second with bursts of ``burst`` (client-go's
+        ``rest.Config.QPS``/``Burst``; kube-scheduler's defaults are 50 and 100). ``qps <= 0``: none."""
+        self.throttle = BucketRateLimiter(qps, burst) if qps > 0 else None
+        return self
 
     # construction
     @classmethod
@@ -116,6 +128,10 @@ class Api:
         accept: str,
         content_type: str = "application/json",
     ) -> urllib3.BaseHTTPResponse:
+        if self.throttle is not None:
+            wait = self.throttle.when(path)
+            if wait > 0:
+                time.sleep(wait)
         params = [(k, v) for k, v in (query or {}).items() if v is not None]
         headers = {"Accept": accept}
         if body is not None:

@@ -4,9 +4,11 @@
 
 * ``--config FILE``: a ``KubeSchedulerConfiguration`` (profiles, plugins, weights, backoff,
   leader election); without it one profile, ``kubelab-scheduler``, with upstream's defaults;
-* ``--kubeconfig``: else in-cluster; ``--leader-elect`` overrides the file's
-  ``leaderElection.leaderElect`` (a Lease, client-go's rules); ``--healthz-bind-address``
-  (``:10259``-like, plain HTTP here) serves ``/healthz`` and ``/readyz``; ``--log-level``.
+* ``--kubeconfig``: else in-cluster, throttled by the file's ``clientConnection`` (``qps`` 50,
+  ``burst`` 100 by default, as kube-scheduler's; events on a second client of their own);
+* ``--leader-elect`` overrides the file's ``leaderElection.leaderElect`` (a Lease, client-go's
+  rules); ``--healthz-bind-address`` (``:10259``-like, plain HTTP here) serves ``/healthz`` and
+  ``/readyz``; ``--log-level``.
 
 ``kubelab-scheduler extender [--bind-address :8888]`` serves the extender (filter, prioritize,
 bind) that kube-scheduler calls (its configuration's ``extenders``).
@@ -85,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(level_name=args.log_level)
     config = configuration.load(args.config)
     stop = stop_on_signals()
-    api = Api.from_config(args.kubeconfig)
+    throttle = config.client_connection
+    api = Api.from_config(args.kubeconfig).limited(throttle.qps, throttle.burst)
+    events_api = Api.from_config(args.kubeconfig).limited(throttle.qps, throttle.burst)
     try:
-        scheduler = Scheduler(api, config)
+        scheduler = Scheduler(api, config, events_api=events_api)
     except (configuration.ConfigError, ValueError) as exc:
         raise SchedulerError(str(exc)) from exc
     leading_now = threading.Event()

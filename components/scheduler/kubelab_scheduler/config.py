@@ -108,6 +108,14 @@ class LeaderElection(_Strict):
     resource_namespace: str = Field(default="kube-system", alias="resourceNamespace")
 
 
+class ClientConnection(_Strict):
+    """The API client's throttle, upstream's defaults (client-go's QPS/Burst): every request of
+    the scheduler waits for a token; events have their own client and bucket, as upstream's."""
+
+    qps: float = Field(default=50.0, ge=0)
+    burst: int = Field(default=100, ge=1)
+
+
 class SchedulerConfiguration(_Strict):
     api_version: Literal["kubescheduler.config.k8s.io/v1"] = Field(
         default="kubescheduler.config.k8s.io/v1", alias="apiVersion"
@@ -117,6 +125,7 @@ class SchedulerConfiguration(_Strict):
     pod_max_backoff_seconds: float = Field(default=10.0, gt=0, alias="podMaxBackoffSeconds")
     parallelism: int = Field(default=16, ge=1)
     leader_election: LeaderElection = Field(default_factory=LeaderElection, alias="leaderElection")
+    client_connection: ClientConnection = Field(default_factory=ClientConnection, alias="clientConnection")
     profiles: list[Profile] = Field(default_factory=lambda: [Profile()])
 
 

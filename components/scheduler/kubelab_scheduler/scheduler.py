@@ -81,6 +81,7 @@ class Scheduler:
         *,
         registry: Mapping[str, tuple[type, Factory]] | None = None,
         rng: random.Random | None = None,
+        events_api: Api | None = None,
     ) -> None:
         self.api = api
         self.config = config
@@ -101,7 +102,7 @@ class Scheduler:
         self.handle.nominate = self.nominate
         self._nominated: dict[str, tuple[str, Pod]] = {}  # pod key -> (node, pod): room made by preemption
         self._nominated_lock = threading.Lock()
-        self.recorder = Recorder(api)
+        self.recorder = Recorder(events_api or api)
         self.binders = ThreadPoolExecutor(max_workers=config.parallelism, thread_name_prefix="bind")
         self.on_bound: Callable[[Pod, str], None] | None = None  # for tests and metrics
         self._informers: list[SharedInformer] = []
@@ -130,12 +131,17 @@ class Scheduler:
             self._nominated.pop(pods.key(pod), None)
 
     def nominated_on(self, node: str, pod: Pod) -> list[Pod]:
-        """Pods nominated to ``node`` that ``pod`` must leave room for (same or higher priority)."""
+        """Pods nominated to ``node`` that ``pod`` must leave room for (same or higher priority; not
+        its own gang's: the room a gang preemption made is for any of its members)."""
+        group = podgroups.group_key(pod)
         with self._nominated_lock:
             return [
                 p
                 for k, (n, p) in self._nominated.items()
-                if n == node and k != pods.key(pod) and pods.priority(p) >= pods.priority(pod)
+                if n == node
+                and k != pods.key(pod)
+                and pods.priority(p) >= pods.priority(pod)
+                and (group is None or podgroups.group_key(p) != group)
             ]
 
     def pod_added(self, pod: Pod) -> None:

@@ -46,3 +46,7 @@ def test_a_body_that_is_not_the_protocol_is_refused() -> None:
     answer = CLIENT.post("/filter", json={"Nodes": {"items": []}})  # no Pod
     assert answer.status_code == 422 and "Pod" in answer.text
     assert CLIENT.post("/prioritize", content=b"not json").status_code == 422
+
+
+def test_healthz_answers_for_the_kubelets_probes() -> None:
+    assert CLIENT.get("/healthz").json() == {"status": "ok"}

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
-from kubelab_client.resources import PODS
+from kubelab_client.resources import PODS, Resource
 from kubelab_client.testing.envtest import ControlPlane, install_crd
 from kubelab_kit.testing import eventually, settled
 from kubelab_scheduler.config import SchedulerConfiguration
@@ -165,3 +166,60 @@ def test_too_few_members_and_no_podgroup(api: Api, scheduler: Scheduler, ns: str
     assert any("cannot find enough sibling pods, current pods number: 1, minMember of group: 3" in n for n in notes)
     orphan = {e["note"] for e in events_of(api, ns, "orphan") if e["reason"] == "FailedScheduling"}
     assert any(f"PodGroup {ns}/nonexistent not found" in n for n in orphan), orphan
+
+
+PRIORITY_CLASSES = Resource("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", namespaced=False)
+
+
+@pytest.fixture(scope="module")
+def priorities(api: Api) -> dict[str, str]:
+    classes = {"low": "kubelab-gang-low", "high": "kubelab-gang-high"}
+    for level, name in classes.items():
+        try:
+            api.create(PRIORITY_CLASSES, {"metadata": {"name": name}, "value": 10 if level == "low" else 1000})
+        except ApiError as exc:
+            if not exc.is_already_exists:
+                raise
+    return classes
+
+
+def prioritized(p: dict[str, Any], priority_class: str) -> dict[str, Any]:
+    p["spec"]["priorityClassName"] = priority_class
+    p["spec"].pop("priority", None)  # the Priority admission plugin sets it from the class
+    return p
+
+
+def fill_with_low(api: Api, ns: str, priorities: dict[str, str], count: int = 4) -> None:
+    for i in range(count):
+        low = member(f"low-{i}", "", cpu="500m", terminationGracePeriodSeconds=0)  # no kubelet here to confirm
+        create(api, prioritized(low, priorities["low"]), ns)
+    eventually(lambda: len([p for p in listed(api, ns) if p["spec"].get("nodeName")]) == count, what="low bound")
+
+
+def test_a_high_priority_gang_evicts_the_fewest_lower_pods_and_binds_whole(
+    api: Api, scheduler: Scheduler, ns: str, priorities: dict[str, str]
+) -> None:
+    fill_with_low(api, ns, priorities)  # the pool is full: 4 x 500m on 2 x 1 CPU
+    group(api, ns, "g", 3)
+    for i in range(3):
+        create(api, prioritized(member(f"g-{i}", "g"), priorities["high"]), ns)
+    assert eventually(lambda: len(bound(api, ns, "g")) == 3, timeout=40, what="the whole gang bound")
+    low_left = [p["metadata"]["name"] for p in listed(api, ns) if p["metadata"]["name"].startswith("low-")]
+    assert len(low_left) == 1, f"three victims make room for three members: {low_left}"
+
+
+def test_no_victim_dies_for_a_gang_that_would_not_fit_anyway(
+    api: Api, scheduler: Scheduler, ns: str, priorities: dict[str, str]
+) -> None:
+    fill_with_low(api, ns, priorities)
+    group(api, ns, "g", 3)
+    for i in range(3):  # 600m each: one per 1-CPU node, so 3 never fit, whatever is evicted
+        create(api, prioritized(member(f"g-{i}", "g", cpu="600m"), priorities["high"]), ns)
+    assert settle(api, ns)["g"] == []
+    assert len([p for p in listed(api, ns) if p["metadata"]["name"].startswith("low-")]) == 4
+    notes = {e["note"] for e in events_of(api, ns, "g-0") if e["reason"] == "FailedScheduling"}
+    expected = (
+        "gang preemption: evicting every lower-priority pod would not make room for the 3 remaining members "
+        f"of pod group {ns}/g."
+    )
+    assert any(expected in n for n in notes), notes

@@ -18,6 +18,9 @@ from kubelab_scheduler.resources import CPU, amount, pod_requests
 
 SYSTEM_NS = "kubelab-scheduler-system"
 SCHEDULER = "kubelab-scheduler"
+EXTENDER = "kubelab-extender"
+# the resource the cluster's kube-scheduler asks the extender about (cluster/kube-scheduler.yaml)
+EXTENDER_RESOURCE = "kubelab.dev/extender"
 CRD = repo_root() / "components" / "scheduler" / "deploy" / "podgroup-crd.yaml"
 PAUSE = "registry.k8s.io/pause:3.10.2"  # in the node image: no pull
 
@@ -27,6 +30,22 @@ def deploy(kubectl: Kubectl, image: str) -> None:
     kube.wait_for(kubectl, "crd/podgroups.scheduling.kubelab.dev", "condition=Established", timeout=60)
     manifests.apply_component(kubectl, "scheduler", "scheduler.yaml", IMAGE=image)
     kube.rollout(kubectl, "deployment/kubelab-scheduler", namespace=SYSTEM_NS, timeout=180)
+
+
+def deploy_extender(kubectl: Kubectl, image: str) -> None:
+    manifests.apply_component(kubectl, "scheduler", "extender.yaml", IMAGE=image)
+    kube.rollout(kubectl, f"deployment/{EXTENDER}", namespace=SYSTEM_NS, timeout=180)
+
+
+def extender_pod(name: str, namespace: str) -> dict[str, Any]:
+    """A pause pod for the cluster's kube-scheduler that asks for the extender's marker resource."""
+    obj = pod(name, namespace)
+    obj["spec"]["schedulerName"] = "default-scheduler"
+    marker = {EXTENDER_RESOURCE: "1"}
+    resources = obj["spec"]["containers"][0]["resources"]
+    resources["requests"].update(marker)
+    resources["limits"] = marker
+    return obj
 
 
 def on_workers(kubectl: Kubectl) -> dict[str, Any]:

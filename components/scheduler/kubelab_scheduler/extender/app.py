@@ -1,4 +1,5 @@
-"""The extender's HTTP endpoints on FastAPI: ``POST /filter``, ``/prioritize``, ``/bind``.
+"""The extender's HTTP endpoints on FastAPI: ``POST /filter``, ``/prioritize``, ``/bind``
+(and ``GET /healthz`` for the kubelet's probes).
 
 Node labels come from the NodeList kube-scheduler sends (``nodeCacheCapable: false``) or, when
 it sends only names, from the API (``lookup``). A body that is not the protocol's is a 400 with
@@ -42,6 +43,10 @@ def create_app(api: Api | None) -> FastAPI:
 
     def node_of(args: ExtenderArgs) -> Callable[[str], dict[str, Any] | None]:
         return lambda name: args.node(name) if args.nodes is not None else lookup(name)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
 
     @app.post("/filter", response_model=ExtenderFilterResult, response_model_by_alias=True)
     def filter_nodes(args: ExtenderArgs) -> ExtenderFilterResult:

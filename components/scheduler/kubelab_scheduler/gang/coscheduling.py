@@ -11,6 +11,11 @@
 - **Unreserve**: when one member is rejected or times out, every waiting sibling is rejected
   too, so their reservations are released and nothing binds partially; the group then backs
   off for a few seconds so it does not grab the room again at once.
+- **PostFilter** (gang preemption): a gang refused for room evicts lower-priority pods that
+  are in no gang, the fewest that let *all* its remaining members fit (every such pod removed,
+  then given back, most important first, while the whole gang still fits), and nominates each
+  waiting member to the node the trial placement gave it, so the room is kept for the gang.
+  If removing them all would not do, nothing is evicted: no victim dies for half a gang.
 - **PostBind** writes the group's status (``scheduled``, ``phase``).
 
 The group's pods come from the scheduler's pod informer (an index by group); PodGroups from
@@ -22,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kubelab_client.errors import ClientError
@@ -34,6 +39,7 @@ from kubelab_scheduler.framework.runtime import Handle
 from kubelab_scheduler.framework.status import Code, Status
 from kubelab_scheduler.gang.podgroups import PODGROUPS, PodGroup, group_key
 from kubelab_scheduler.nodeinfo import NodeInfo
+from kubelab_scheduler.plugins.defaultpreemption import delete_victims, nominate
 from kubelab_scheduler.plugins.nodeaffinity import NodeAffinity
 from kubelab_scheduler.plugins.noderesources import insufficient
 from kubelab_scheduler.plugins.nodeunschedulable import NodeUnschedulable
@@ -43,6 +49,8 @@ from kubelab_scheduler.resources import Resources, pod_requests
 log = logging.getLogger(__name__)
 NAME = "Coscheduling"
 BACKOFF = 3.0  # seconds a rejected gang waits before it may reserve again
+NO_ROOM = "coscheduling/no-room"  # cycle state: the members still to place when the whole gang did not fit
+Trial = dict[str, NodeInfo]
 
 
 class Coscheduling:
@@ -105,12 +113,38 @@ class Coscheduling:
             )
         placed = self._placed(key)
         remaining = group.min_member - len(placed)
-        if remaining > 0 and not placed and not self._whole_gang_fits(key, pod, remaining, nodes):
+        if remaining > 0 and not placed and self._gang_placement(key, pod, remaining, _trial(nodes)) is None:
+            state[NO_ROOM] = remaining
             return None, Status.unschedulable(
                 f"not enough room for pod group {key}: its {remaining} remaining members do not all fit",
                 resolvable=False,
             )
         return None, Status()
+
+    def post_filter(self, state: CycleState, pod: Pod, statuses: Mapping[str, Status]) -> tuple[str | None, Status]:
+        key, remaining = group_key(pod), int(state.get(NO_ROOM, 0))
+        if key is None or remaining <= 0:
+            return None, Status.unschedulable("")
+        if (pod.get("spec") or {}).get("preemptionPolicy") == "Never":
+            return None, Status.unschedulable(
+                f"gang preemption: pod group {key} may not preempt (preemptionPolicy=Never)."
+            )
+        plan = self._preemption_plan(key, pod, remaining)
+        if plan is None:
+            return None, Status.unschedulable(
+                f"gang preemption: evicting every lower-priority pod would not make room for the {remaining} "
+                f"remaining members of pod group {key}."
+            )
+        victims, placement = plan
+        delete_victims(self.handle, pod, victims)
+        placed = self._placed(key)
+        waiting = [pod] + [
+            p for p in self.members(key) if not pods.node_name(p) and pods.key(p) not in placed | {pods.key(pod)}
+        ]
+        for member, node in zip(waiting, placement, strict=False):
+            nominate(self.handle, member, node)
+        log.info("pod group %s: %d victims for %d members on %s", key, len(victims), remaining, ", ".join(placement))
+        return placement[0], Status()
 
     def permit(self, state: CycleState, pod: Pod, node: str) -> tuple[Status, float]:
         key = group_key(pod)
@@ -166,14 +200,38 @@ class Coscheduling:
         return {"NodeAdd", "NodeUpdate", "AssignedPodDelete", "PodGroupChange"}
 
     # -- inside --------------------------------------------------------------------------------
-    def _whole_gang_fits(self, key: str, pod: Pod, remaining: int, nodes: list[NodeInfo]) -> bool:
-        """First-fit ``remaining`` copies of ``pod`` on copies of the nodes, after the room that
-        gangs holding reservations still need."""
-        trial = {n.name: n.copy() for n in nodes}
+    def _gang_placement(self, key: str, pod: Pod, remaining: int, trial: Trial) -> list[str] | None:
+        """Nodes for ``remaining`` copies of ``pod`` (first fit, on the trial copies, which then hold
+        them), after the room that gangs holding reservations still need; None if they do not fit."""
         for template, needed in self._started_gangs(exclude=key).values():
-            if not _place(template, needed, trial):
+            if _place(template, needed, trial) is None:
                 break  # they do not fit either: whatever is left is all there is
         return _place(pod, remaining, trial)
+
+    def _preemption_plan(self, key: str, pod: Pod, remaining: int) -> tuple[list[Pod], list[str]] | None:
+        """The victims (lower priority, in no gang; the fewest, most important given back first) and
+        the members' nodes; None when even evicting them all leaves no room for the whole gang.
+        Pods already terminating (an earlier cycle's victims) count as gone, not as new victims."""
+        trial = _trial(self.handle.snapshot().values())
+        priority = pods.priority(pod)
+        candidates = []
+        for node, info in trial.items():
+            for p in list(info.pods.values()):
+                if pods.priority(p) >= priority or group_key(p) is not None:
+                    continue
+                info.remove_pod(p)
+                if not pods.is_deleting(p):
+                    candidates.append((node, p))
+        if self._gang_placement(key, pod, remaining, _trial(trial.values())) is None:
+            return None
+        victims = []
+        for node, candidate in sorted(candidates, key=lambda item: pods.priority(item[1]), reverse=True):  # reprieve
+            trial[node].add_pod(candidate)
+            if self._gang_placement(key, pod, remaining, _trial(trial.values())) is None:
+                trial[node].remove_pod(candidate)
+                victims.append(candidate)
+        placement = self._gang_placement(key, pod, remaining, _trial(trial.values()))
+        return (victims, placement) if placement else None
 
     def _started_gangs(self, exclude: str) -> dict[str, tuple[Pod, int]]:
         """Gangs with members waiting at permit: a template pod and how many members they still need."""
@@ -196,16 +254,22 @@ def _fits(pod: Pod, request: Resources, node: NodeInfo) -> bool:
     return all(check({}, pod, node).is_success for check in _STATELESS_FILTERS)
 
 
-def _place(pod: Pod, count: int, nodes: dict[str, NodeInfo]) -> bool:
-    """Place ``count`` copies of ``pod``, first fit, on the trial nodes (which then count them)."""
+def _trial(nodes: Iterable[NodeInfo]) -> Trial:
+    return {n.name: n.copy() for n in nodes}
+
+
+def _place(pod: Pod, count: int, nodes: Trial) -> list[str] | None:
+    """Place ``count`` copies of ``pod``, first fit, on the trial nodes (which then count them): their nodes."""
     request = pod_requests(pod)
     meta = pod.get("metadata") or {}
+    chosen = []
     for i in range(count):
         node = next((n for n in nodes.values() if _fits(pod, request, n)), None)
         if node is None:
-            return False
+            return None
         node.add_pod({**pod, "metadata": {**meta, "name": f"{meta.get('name')}-trial-{i}"}})
-    return True
+        chosen.append(node.name)
+    return chosen
 
 
 _STATELESS_FILTERS = [

@@ -100,28 +100,37 @@ class DefaultPreemption:
         return bool(fwk.run_filter(state, pod, node).is_success)
 
     def evict(self, pod: Pod, node: str, victims: list[Mapping[str, Any]]) -> None:
-        api = self.handle.api
-        for victim in victims:
-            meta = victim.get("metadata") or {}
-            log.info("preempting %s on %s for %s", pods.key(victim), node, pods.key(pod))
-            try:
-                api.request(
-                    "DELETE",
-                    PODS.object_path(str(meta.get("name")), str(meta.get("namespace"))),
-                    body={"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": meta.get("uid")}},
-                )
-            except ApiError as exc:
-                if not exc.is_not_found and not exc.is_conflict:
-                    log.warning("could not preempt %s: %s", pods.key(victim), exc)
-        self.handle.nominate(pod, node)
-        meta = pod.get("metadata") or {}
+        delete_victims(self.handle, pod, victims)
+        nominate(self.handle, pod, node)
+
+
+def delete_victims(handle: Handle, pod: Pod, victims: list[Mapping[str, Any]]) -> None:
+    """Delete each victim (its grace period honoured; the UID as precondition: never a namesake)."""
+    for victim in victims:
+        meta = victim.get("metadata") or {}
+        log.info("preempting %s on %s for %s", pods.key(victim), pods.node_name(victim), pods.key(pod))
         try:
-            api.patch(
-                PODS,
-                str(meta.get("name")),
-                {"status": {"nominatedNodeName": node}},
-                str(meta.get("namespace")),
-                subresource="status",
+            handle.api.request(
+                "DELETE",
+                PODS.object_path(str(meta.get("name")), str(meta.get("namespace"))),
+                body={"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": meta.get("uid")}},
             )
-        except ClientError as exc:
-            log.warning("could not nominate %s for %s: %s", node, pods.key(pod), exc)
+        except ApiError as exc:
+            if not exc.is_not_found and not exc.is_conflict:
+                log.warning("could not preempt %s: %s", pods.key(victim), exc)
+
+
+def nominate(handle: Handle, pod: Pod, node: str) -> None:
+    """Keep ``node``'s freed room for ``pod`` (in the scheduler) and say so (``status.nominatedNodeName``)."""
+    handle.nominate(pod, node)
+    meta = pod.get("metadata") or {}
+    try:
+        handle.api.patch(
+            PODS,
+            str(meta.get("name")),
+            {"status": {"nominatedNodeName": node}},
+            str(meta.get("namespace")),
+            subresource="status",
+        )
+    except ClientError as exc:
+        log.warning("could not nominate %s for %s: %s", node, pods.key(pod), exc)
