@@ -4,7 +4,7 @@ controller would, pods created in a namespace, listed, their events (waiting: ku
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,6 +12,7 @@ from kubelab_client.kube import Api
 from kubelab_client.resources import NODES, PODS
 from kubelab_scheduler.config import SchedulerConfiguration
 from kubelab_scheduler.events import EVENTS
+from kubelab_scheduler.framework.runtime import Factory
 from kubelab_scheduler.scheduler import Scheduler
 
 
@@ -42,9 +43,11 @@ def events_of(api: Api, ns: str, name: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def running(api: Api, config: SchedulerConfiguration) -> Iterator[Scheduler]:
+def running(
+    api: Api, config: SchedulerConfiguration, registry: Mapping[str, tuple[type, Factory]] | None = None
+) -> Iterator[Scheduler]:
     """A scheduler running in a thread of this process, its informers synced; stopped after the block."""
-    sched = Scheduler(api, config)
+    sched = Scheduler(api, config, registry=registry)
     stop = threading.Event()
     thread = threading.Thread(target=sched.run, args=(stop,), daemon=True)
     thread.start()

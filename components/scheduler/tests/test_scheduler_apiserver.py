@@ -76,7 +76,7 @@ def test_a_pod_that_fits_nowhere_says_why_and_binds_when_a_node_comes(api: Api, 
     (event, *_) = eventually(failed, what="FailedScheduling")
     assert event["type"] == "Warning"
     assert event["note"] == (
-        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), "
         "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
         "2 No preemption victims found for incoming pod."
     )

@@ -94,3 +94,17 @@ def test_the_command_line_prints_the_plugins_and_refuses_bad_files(
     bad.write_text("profiles: [{plugins: {filter: {enabled: [{name: Nope}]}}}]")
     assert main(["plugins", "--config", str(bad)]) == 1
     assert "no plugin named 'Nope'" in capsys.readouterr().err
+
+
+def test_client_limits_default_to_kube_schedulers_and_are_read(tmp_path: Path) -> None:
+    assert (load(None).client_connection.qps, load(None).client_connection.burst) == (50.0, 100)
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n"
+        "clientConnection: {qps: 200, burst: 400}\n"
+    )
+    got = load(path).client_connection
+    assert (got.qps, got.burst) == (200.0, 400)
+    path.write_text("clientConnection: {qps: 10, burst: 0}\n")
+    with pytest.raises(ConfigError, match="burst"):
+        load(path)

@@ -30,7 +30,7 @@ def test_02_too_big_says_why(kubectl: Kubectl, make_namespace: MakeNamespace, sc
     ns = make_namespace("kubelab-scheduler-fit")
     kube.apply(kubectl, pod("huge", ns, "100"))
     expected = (
-        "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), "
         "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
         "2 No preemption victims found for incoming pod."
     )

@@ -128,8 +128,14 @@ def test_15_api_server_restarted_mid_burst(kubectl: Kubectl, make_namespace: Mak
             lambda: sum(1 for n in placed(kubectl, ns).values() if n) >= 5, timeout=60, interval=0.2, what="first binds"
         )
         control_plane = kubectl.json("get", "nodes", "-l", "node-role.kubernetes.io/control-plane")["items"][0]
-        node_sh(control_plane["metadata"]["name"], "crictl stop $(crictl ps -q --name kube-apiserver)")
-        eventually(lambda: kubectl.attempt("get", "--raw", "/readyz").returncode == 0, timeout=120, what="the API back")
+        try:  # kube-apiserver shuts down gracefully for seconds: more than crictl's default 2 s deadline
+            node_sh(
+                control_plane["metadata"]["name"], "crictl --timeout=60s stop $(crictl ps -q --name kube-apiserver)"
+            )
+        finally:  # back before anything else (the namespace's deletion included)
+            eventually(
+                lambda: kubectl.attempt("get", "--raw", "/readyz").returncode == 0, timeout=180, what="the API back"
+            )
         eventually(lambda: all_bound(kubectl, ns), timeout=180, what="all 60 pods bound")
         announced = Counter(e["regarding"]["name"] for e in events(kubectl, ns, "Scheduled"))
         assert not [n for n, c in announced.items() if c > 1], announced.most_common(3)

@@ -72,7 +72,7 @@ class FitError(Exception):
     @property
     def message(self) -> str:
         """As upstream's ``FitError.Error``: the pre-filter message, the sorted histogram of the nodes'
-        reasons ("1 node(s) had untolerated taint {...}, 2 Insufficient cpu"), the post-filter's, each
+        reasons ("1 node(s) had untolerated taint(s), 2 Insufficient cpu"), the post-filter's, each
         followed by a period."""
         text = f"0/{self.total} nodes are available:"
         if self.diagnosis.pre_filter_message:

@@ -19,6 +19,9 @@ def normalize_reverse(scores: dict[str, int]) -> None:
         scores[name] = MAX_NODE_SCORE if top == 0 else MAX_NODE_SCORE - value * MAX_NODE_SCORE // top
 
 
+UNTOLERATED = "node(s) had untolerated taint(s)"  # kube-scheduler 1.37's words (older ones named the taint)
+
+
 class TaintToleration:
     name = "TaintToleration"
 
@@ -30,13 +33,12 @@ class TaintToleration:
         tolerations = pod_tolerations(pod)
         for taint in node.taints:
             if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(tolerations, taint):
-                reason = f"node(s) had untolerated taint {{{taint.get('key', '')}: {taint.get('value', '')}}}"
-                return Status.unschedulable(reason, resolvable=False)
+                return Status.unschedulable(UNTOLERATED, resolvable=False)
         return Status()
         # === starter
         # # A NoSchedule or NoExecute taint of the node (node.taints) that none of the pod's tolerations
         # # (pod_tolerations(pod)) tolerates (tolerated(...)) keeps the pod off: Status.unschedulable(reason,
-        # # resolvable=False) with upstream's reason "node(s) had untolerated taint {KEY: VALUE}".
+        # # resolvable=False) with upstream's reason (UNTOLERATED; 1.37 no longer names the taint).
         # return Status()  # TODO(8.3): every node accepted, even the tainted control plane
         # <<< solution
 
