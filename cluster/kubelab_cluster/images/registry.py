@@ -41,7 +41,7 @@ ENTRYPOINT ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.ym
 """
 
 
-def _package_binary() -> Path:
+def registry_binary() -> Path:
     """The registry binary from Debian's package, downloaded once into the cache."""
     folder = cache_root() / "images" / "debs" / PACKAGE
     binary = folder / "usr" / "bin" / "docker-registry"
@@ -65,7 +65,7 @@ def _package_binary() -> Path:
 
 
 def build_registry_image() -> str:
-    binary = _package_binary()
+    binary = registry_binary()
     key = content_key(SCHEMA, SLIM.key, binary.stat().st_size, CONFIG, DOCKERFILE)
     ref = f"{REPO}:{key}"
     if docker.image_exists(ref):

@@ -1,0 +1,1 @@
+"""The CRI ImageService: references, the OCI registry client, the content-addressed store."""
