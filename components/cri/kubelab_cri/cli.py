@@ -5,6 +5,8 @@
 
 * RuntimeService: the answers the kubelet asks for first (Version, Status, RuntimeConfig)
   with the node's ``--cgroup-driver`` (systemd, as kind's kubelet) and ``--cni-conf-dir``;
+* sandboxes: a network namespace per pod, wired by the node's CNI network (the first
+  configuration in ``--cni-conf-dir``, plugins from ``--cni-bin-dir``, default ``/opt/cni/bin``);
 * ImageService: pulls into the store under ``--root`` (default ``/var/lib/kubelab-cri``);
   ``--registry-mirror HOST=URL`` (repeatable) sends pulls of HOST's images to URL, as
   containerd's ``hosts.toml`` does (the cluster's: ``localhost:5001=http://kubelab-registry:5000``).
@@ -39,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--listen", default=DEFAULT_SOCKET, help="the unix socket path")
     serve.add_argument("--cgroup-driver", default="systemd", choices=["systemd", "cgroupfs"])
     serve.add_argument("--cni-conf-dir", type=Path, default=Path("/etc/cni/net.d"))
+    serve.add_argument("--cni-bin-dir", action="append", default=None, help="CNI plugin directories (repeatable)")
     serve.add_argument("--root", type=Path, default=Path("/var/lib/kubelab-cri"), help="the image store")
     serve.add_argument("--registry-mirror", action="append", default=[], type=mirror, metavar="HOST=URL")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -50,15 +53,19 @@ def serve(args: argparse.Namespace) -> int:
     from kubelab_cri.images.service import ImageService
     from kubelab_cri.images.store import ImageStore
     from kubelab_cri.runtime.info import RuntimeInfo
+    from kubelab_cri.runtime.sandboxes import Sandboxes
     from kubelab_cri.runtime.service import RuntimeService
+    from kubelab_kit.cni.conflist import load_network
     from kubelab_kit.grpc import Server
     from kubelab_protos.gen.cri.v1 import api_pb2_grpc
 
     setup_logging(level_name=args.log_level)
     info = RuntimeInfo(cgroup_driver=args.cgroup_driver, cni_conf_dir=args.cni_conf_dir)
     store = ImageStore(args.root, RegistryClient(mirrors=dict(args.registry_mirror)))
+    bin_dirs = args.cni_bin_dir or ["/opt/cni/bin"]
+    sandboxes = Sandboxes(args.root, lambda: load_network(args.cni_conf_dir, bin_dirs))
     services = [
-        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info)),
+        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info, sandboxes)),
         (api_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(store)),
     ]
     with Server(args.listen, services) as server:

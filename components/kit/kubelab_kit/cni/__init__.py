@@ -3,6 +3,8 @@
 - :mod:`kubelab_kit.cni.invoke`: exec a plugin with the ``CNI_*`` environment and the
   configuration on stdin; its result, or the spec's error document as a
   :class:`~kubelab_kit.cni.invoke.PluginError` (``code``, ``msg``, ``details``).
+- :mod:`kubelab_kit.cni.conflist`: the node's network configuration list run as a runtime runs
+  it (libcni's ``AddNetworkList``/``DelNetworkList``: ``prevResult``, capability arguments);
 - :mod:`kubelab_kit.cni.netns`: named network namespaces (``ip netns``, under
   ``/var/run/netns``) for tests, benchmarks and runtimes.
 
