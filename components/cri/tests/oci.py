@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import bcrypt
 import httpx
 
 from kubelab_client.testing.envtest import free_port
@@ -29,6 +30,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 class Registry:
     host: str  # 127.0.0.1:PORT, as image references name it
     storage: Path
+    auth: tuple[str, str] | None = None  # the one user of its htpasswd file, if it has one
 
     @property
     def url(self) -> str:
@@ -36,25 +38,31 @@ class Registry:
 
 
 @contextmanager
-def running_registry(work: Path) -> Iterator[Registry]:
+def running_registry(work: Path, auth: tuple[str, str] | None = None) -> Iterator[Registry]:
+    """The registry on a free port; with ``auth``, HTTP Basic against an htpasswd file of that user."""
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
     storage = work / "storage"
     config = work / "config.yml"
-    config.write_text(
+    text = (
         "version: 0.1\n"
         f"storage: {{filesystem: {{rootdirectory: {storage}}}, delete: {{enabled: true}}}}\n"
         f"http: {{addr: 127.0.0.1:{port}}}\n"
         "log: {level: warn}\n"
     )
+    if auth is not None:
+        hashed = bcrypt.hashpw(auth[1].encode(), bcrypt.gensalt()).decode()
+        (work / "htpasswd").write_text(f"{auth[0]}:{hashed}\n")
+        text += f"auth: {{htpasswd: {{realm: kubelab, path: {work / 'htpasswd'}}}}}\n"
+    config.write_text(text)
     log = (work / "registry.log").open("wb")
     proc = subprocess.Popen([str(registry_binary()), "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    registry = Registry(f"127.0.0.1:{port}", storage)
+    registry = Registry(f"127.0.0.1:{port}", storage, auth)
     try:
         deadline = time.monotonic() + 20
         while True:
             try:
-                if httpx.get(f"{registry.url}/v2/", timeout=1).status_code == 200:
+                if httpx.get(f"{registry.url}/v2/", timeout=1, auth=auth).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -89,13 +97,16 @@ def digest(data: bytes) -> str:
 
 
 def upload(registry: Registry, repo: str, data: bytes) -> str:
-    started = httpx.post(f"{registry.url}/v2/{repo}/blobs/uploads/")
+    started = httpx.post(f"{registry.url}/v2/{repo}/blobs/uploads/", auth=registry.auth)
     assert started.status_code == 202, started.text
     location = started.headers["location"]
     url = location if location.startswith("http") else registry.url + location
     sep = "&" if "?" in url else "?"
     done = httpx.put(
-        f"{url}{sep}digest={digest(data)}", content=data, headers={"Content-Type": "application/octet-stream"}
+        f"{url}{sep}digest={digest(data)}",
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+        auth=registry.auth,
     )
     assert done.status_code == 201, done.text
     return digest(data)
@@ -103,7 +114,9 @@ def upload(registry: Registry, repo: str, data: bytes) -> str:
 
 def put_manifest(registry: Registry, repo: str, ref: str, body: dict[str, object], media: str) -> str:
     data = json.dumps(body).encode()
-    answer = httpx.put(f"{registry.url}/v2/{repo}/manifests/{ref}", content=data, headers={"Content-Type": media})
+    answer = httpx.put(
+        f"{registry.url}/v2/{repo}/manifests/{ref}", content=data, headers={"Content-Type": media}, auth=registry.auth
+    )
     assert answer.status_code == 201, answer.text
     return digest(data)
 

@@ -4,6 +4,7 @@ over the socket, crictl as the referee, and bad input: each the right status, no
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -134,6 +135,28 @@ def test_a_blob_that_does_not_match_its_digest_is_data_loss(
                 data.write_bytes(data.read_bytes()[:-8] + b"corrupt!")
         assert code_of(lambda: pull(images, f"{reg.host}/lab/app:v1")) is grpc.StatusCode.DATA_LOSS
     assert not store.records() and not list(store.layers.iterdir()) and not list(store.blobs.iterdir())
+
+
+def test_credentials_from_the_pull_request(
+    images: api_pb2_grpc.ImageServiceStub, tmp_path: Path, store: ImageStore
+) -> None:
+    with running_registry(tmp_path / "private", auth=("student", "s3cret")) as reg:
+        push_image(reg, "lab/private", "v1", [LOWER])
+        ref = api_pb2.ImageSpec(image=f"{reg.host}/lab/private:v1")
+
+        def pulled(auth: api_pb2.AuthConfig | None) -> grpc.StatusCode:
+            try:
+                images.PullImage(api_pb2.PullImageRequest(image=ref, auth=auth))
+            except grpc.RpcError as exc:
+                return exc.code()  # type: ignore[no-any-return]
+            return grpc.StatusCode.OK
+
+        assert pulled(None) is grpc.StatusCode.PERMISSION_DENIED
+        assert pulled(api_pb2.AuthConfig(username="student", password="wrong")) is grpc.StatusCode.PERMISSION_DENIED
+        assert not store.records() and not list(store.layers.iterdir())
+        assert pulled(api_pb2.AuthConfig(username="student", password="s3cret")) is grpc.StatusCode.OK
+        encoded = base64.b64encode(b"student:s3cret").decode()
+        assert pulled(api_pb2.AuthConfig(auth=encoded)) is grpc.StatusCode.OK  # the kubelet's form
 
 
 def test_image_status_of_an_absent_image_is_empty_and_remove_is_idempotent(
