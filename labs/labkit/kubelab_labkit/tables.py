@@ -26,7 +26,9 @@ def _link(lab: Lab, page: Path) -> str:
 
 def _status(lab: Lab, count: int) -> str:
     if lab.status is Status.PLANNED:
-        return f"planned (issue {lab.issue})" if lab.issue else "planned"
+        said = [f"issue {lab.issue}"] if lab.issue else []
+        said += [lab.note] if lab.note else []  # how far the work is
+        return f"planned ({'; '.join(said)})" if said else "planned"
     details = []
     if count:
         details.append(f"{count} checkpoints")
