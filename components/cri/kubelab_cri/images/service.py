@@ -44,7 +44,7 @@ def image_message(record: ImageRecord) -> api_pb2.Image:
     )
 
 
-class ImageService(api_pb2_grpc.ImageServiceServicer):
+class ImageService(api_pb2_grpc.ImageServiceServicer):  # type: ignore[misc,unused-ignore]  # Any until protos are generated
     def __init__(self, store: ImageStore, in_use: Callable[[], set[str]] = set) -> None:
         self.store = store
         self.in_use = in_use  # image IDs containers use: never removed under them

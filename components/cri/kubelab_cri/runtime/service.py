@@ -36,7 +36,7 @@ def _unimplemented(name: str) -> Any:
     return method
 
 
-class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):
+class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,unused-ignore]  # Any until protos are generated
     def __init__(self, info: RuntimeInfo, sandboxes: Sandboxes | None = None) -> None:
         self.info = info
         self.sandboxes = sandboxes
