@@ -19,6 +19,7 @@ from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import REPO as NODE_REPO
 from kubelab_cluster.images.node import build_node_image
 from kubelab_cluster.kind.errors import ClusterError
+from kubelab_cluster.kind.freezer import container_ids, thaw
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.network import install_default_network
 from kubelab_cluster.kind.preflight import CLUSTER_FILES, PreflightError, preflight
@@ -151,6 +152,7 @@ class Cluster:
         return h
 
     def delete(self) -> None:
+        thaw(container_ids(self.node_containers()))  # cgroup v1: what runc left frozen blocks the removal
         self._kind("delete", "cluster", "--name", self.name, "--kubeconfig", str(self.kubectl.kubeconfig))
 
     def create(self, image: str, wait_s: float = 300) -> None:
