@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from kubelab_kit.cni.conflist import NetworkConfigError, network_file
 from kubelab_protos.gen.cri.v1 import api_pb2
 
 RUNTIME_NAME = "kubelab-cri"
 RUNTIME_VERSION = "0.1.0"
 KUBELET_API_VERSION = "0.1.0"  # the only value the kubelet accepts in VersionResponse.version
 CRI_API_VERSION = "v1"
-CNI_CONFIG_SUFFIXES = (".conf", ".conflist", ".json")
 CGROUP_DRIVERS = {"systemd": api_pb2.SYSTEMD, "cgroupfs": api_pb2.CGROUPFS}
 
 
@@ -46,10 +46,9 @@ class RuntimeInfo:
     def network_config(self) -> Path | None:
         """The first network configuration, in libcni's order (by file name), or None."""
         try:
-            found = sorted(p for p in self.cni_conf_dir.iterdir() if p.suffix in CNI_CONFIG_SUFFIXES and p.is_file())
-        except OSError:
+            return network_file(self.cni_conf_dir)
+        except NetworkConfigError:
             return None
-        return found[0] if found else None
 
     def status(self, verbose: bool = False) -> api_pb2.StatusResponse:
         runtime = api_pb2.RuntimeCondition(type="RuntimeReady", status=True)

@@ -46,14 +46,19 @@ class NetworkList:
         return json.dumps(conf).encode()
 
 
-def load_network(conf_dir: Path, bin_dirs: Sequence[str] = ("/opt/cni/bin",)) -> NetworkList:
+def network_file(conf_dir: Path) -> Path:
+    """The node's network configuration: the first file of ``conf_dir`` by name with a CNI suffix."""
     try:
         files = sorted(p for p in conf_dir.iterdir() if p.suffix in SUFFIXES and p.is_file())
     except OSError as exc:
         raise NetworkConfigError(f"cannot read the CNI configuration directory {conf_dir}: {exc}") from exc
     if not files:
         raise NetworkConfigError(f"no network configuration in {conf_dir}")
-    source = files[0]
+    return files[0]
+
+
+def load_network(conf_dir: Path, bin_dirs: Sequence[str] = ("/opt/cni/bin",)) -> NetworkList:
+    source = network_file(conf_dir)
     try:
         doc = json.loads(source.read_text())
     except (OSError, ValueError) as exc:
