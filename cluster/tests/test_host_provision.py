@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from kubelab_cluster.host import daemon_json, detect, docker_engine, packages, provision, runtime_wrapper
-from kubelab_cluster.host.capabilities import parse_status
 from kubelab_cluster.host.detect import HostFacts
 from kubelab_cluster.host.docker_engine import EngineInfo
 from kubelab_cluster.host.findings import Status, evaluate, usable
+from kubelab_kit.capabilities import parse_status
 
 STATUS = "CapInh:\t0\nCapPrm:\t1ffffffffff\nCapEff:\t1ffffffffff\nCapBnd:\t{bnd}\nCapAmb:\t0\n"
 

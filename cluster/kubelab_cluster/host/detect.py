@@ -12,9 +12,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubelab_cluster.host import capabilities, daemon_json, docker_engine, packages, runtime_wrapper
-from kubelab_cluster.host.capabilities import CapabilitySets
+from kubelab_cluster.host import daemon_json, docker_engine, packages, runtime_wrapper
 from kubelab_cluster.host.docker_engine import EngineInfo
+from kubelab_kit import capabilities
+from kubelab_kit.capabilities import CapabilitySets
 
 DOCKER_ROOT = Path("/var/lib/docker")
 GIB = 1 << 30

@@ -25,14 +25,14 @@ class AptError(HostError):
 
 def required() -> dict[str, str]:
     """{package: why} for every Debian package a build or image step runs on this host."""
-    from kubelab_cluster.images import debian, sources
+    from kubelab_cluster.images import busybox, debian, sources
     from kubelab_cluster.toolchain.artifacts import ARTIFACTS
 
     needs: dict[str, str] = {}
     for artifact in ARTIFACTS:
         for package in artifact.debian_build_deps:
             needs.setdefault(package, f"builds {artifact.name}")
-    for module in (debian, sources):
+    for module in (busybox, debian, sources):
         for package, why in module.HOST_PACKAGES.items():
             needs.setdefault(package, why)
     return dict(sorted(needs.items()))

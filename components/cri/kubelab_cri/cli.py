@@ -7,6 +7,9 @@
   with the node's ``--cgroup-driver`` (systemd, as kind's kubelet) and ``--cni-conf-dir``;
 * sandboxes: a network namespace per pod, wired by the node's CNI network (the first
   configuration in ``--cni-conf-dir``, plugins from ``--cni-bin-dir``, default ``/opt/cni/bin``);
+* containers: run by runc (``--runc``, default the one on PATH; its state under ``--runc-root``)
+  from OCI bundles under ``--root``, each watched by a monitor process of its own that writes
+  the CRI log file and the exit status, so containers outlive a restart of the runtime;
 * ImageService: pulls into the store under ``--root`` (default ``/var/lib/kubelab-cri``);
   ``--registry-mirror HOST=URL`` (repeatable) sends pulls of HOST's images to URL, as
   containerd's ``hosts.toml`` does (the cluster's: ``localhost:5001=http://kubelab-registry:5000``).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 from pathlib import Path
 
 from kubelab_kit.entry import entry_point
@@ -43,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cni-conf-dir", type=Path, default=Path("/etc/cni/net.d"))
     serve.add_argument("--cni-bin-dir", action="append", default=None, help="CNI plugin directories (repeatable)")
     serve.add_argument("--root", type=Path, default=Path("/var/lib/kubelab-cri"), help="the image store")
+    serve.add_argument("--runc", default="runc", help="the runc binary")
+    serve.add_argument("--runc-root", type=Path, default=Path("/run/kubelab-cri/runc"), help="runc's state directory")
     serve.add_argument("--registry-mirror", action="append", default=[], type=mirror, metavar="HOST=URL")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
@@ -52,7 +58,9 @@ def serve(args: argparse.Namespace) -> int:
     from kubelab_cri.images.registry import RegistryClient
     from kubelab_cri.images.service import ImageService
     from kubelab_cri.images.store import ImageStore
+    from kubelab_cri.runtime.containers import Containers
     from kubelab_cri.runtime.info import RuntimeInfo
+    from kubelab_cri.runtime.runc import Runc
     from kubelab_cri.runtime.sandboxes import Sandboxes
     from kubelab_cri.runtime.service import RuntimeService
     from kubelab_kit.cni.conflist import load_network
@@ -64,9 +72,11 @@ def serve(args: argparse.Namespace) -> int:
     store = ImageStore(args.root, RegistryClient(mirrors=dict(args.registry_mirror)))
     bin_dirs = args.cni_bin_dir or ["/opt/cni/bin"]
     sandboxes = Sandboxes(args.root, lambda: load_network(args.cni_conf_dir, bin_dirs))
+    runc = Runc(shutil.which(args.runc) or args.runc, args.runc_root, systemd_cgroup=args.cgroup_driver == "systemd")
+    containers = Containers(args.root, store, sandboxes, runc, cgroup_driver=args.cgroup_driver)
     services = [
-        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info, sandboxes)),
-        (api_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(store)),
+        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info, sandboxes, containers)),
+        (api_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(store, in_use=containers.images_in_use)),
     ]
     with Server(args.listen, services) as server:
         log.info("kubelab-cri serving the CRI on %s", args.listen)

@@ -122,15 +122,22 @@ def put_manifest(registry: Registry, repo: str, ref: str, body: dict[str, object
 
 
 def push_image(
-    registry: Registry, repo: str, tag: str, layers: list[bytes], user: str = "", as_index: bool = False
+    registry: Registry,
+    repo: str,
+    tag: str,
+    layers: list[bytes],
+    user: str = "",
+    as_index: bool = False,
+    config: dict[str, object] | None = None,
 ) -> str:
     """Push the layers and a config; the manifest (or an index over it and an arm64 decoy) under ``tag``."""
     diff_ids = [digest(gzip.decompress(blob)) for blob in layers]
-    config = json.dumps(
+    image_config = {"User": user, "Env": ["PATH=/bin"], "Cmd": ["/bin/app"]} if config is None else config
+    config_blob = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {"User": user, "Env": ["PATH=/bin"], "Cmd": ["/bin/app"]},
+            "config": image_config,
             "rootfs": {"type": "layers", "diff_ids": diff_ids},
         }
     ).encode()
@@ -147,8 +154,8 @@ def push_image(
         "mediaType": OCI_MANIFEST,
         "config": {
             "mediaType": "application/vnd.oci.image.config.v1+json",
-            "digest": upload(registry, repo, config),
-            "size": len(config),
+            "digest": upload(registry, repo, config_blob),
+            "size": len(config_blob),
         },
         "layers": described,
     }

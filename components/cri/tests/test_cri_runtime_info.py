@@ -69,9 +69,9 @@ def test_runtime_config_names_the_cgroup_driver(runtime: api_pb2_grpc.RuntimeSer
 
 def test_a_method_not_written_yet_is_unimplemented_with_its_name(runtime: api_pb2_grpc.RuntimeServiceStub) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        runtime.CreateContainer(api_pb2.CreateContainerRequest())
+        runtime.CheckpointContainer(api_pb2.CheckpointContainerRequest())
     assert err.value.code() is grpc.StatusCode.UNIMPLEMENTED
-    assert "runtime.v1.RuntimeService/CreateContainer" in str(err.value.details())
+    assert "runtime.v1.RuntimeService/CheckpointContainer" in str(err.value.details())
 
 
 def test_an_unknown_cgroup_driver_is_refused() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -54,6 +55,7 @@ class Sandbox:
     log_directory: str = ""
     cgroup_parent: str = ""
     capabilities: dict[str, Any] = field(default_factory=dict)  # the capability arguments ADD had, for DEL
+    sysctls: dict[str, str] = field(default_factory=dict)
 
     @property
     def netns_path(self) -> str:
@@ -129,11 +131,27 @@ class Sandboxes:
             hostname=config.hostname,
             log_directory=config.log_directory,
             cgroup_parent=config.linux.cgroup_parent,
+            sysctls=dict(config.linux.sysctls),
         )
+        self._write_files(sandbox, config)
         if not host_network:
-            self._network_up(sandbox, config)
+            try:
+                self._network_up(sandbox, config)
+            except BaseException:
+                shutil.rmtree(self.files(sandbox.id), ignore_errors=True)
+                raise
         self._save(sandbox)
         return sandbox
+
+    def files(self, sandbox_id: str) -> Path:
+        """The pod's own files, bound into each of its containers: ``resolv.conf``, ``hostname``."""
+        return self.dir / sandbox_id
+
+    def _write_files(self, sandbox: Sandbox, config: api_pb2.PodSandboxConfig) -> None:
+        folder = self.files(sandbox.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "resolv.conf").write_text(resolv_conf(config.dns_config))
+        (folder / "hostname").write_text(f"{config.hostname}\n" if config.hostname else "")
 
     def _network_up(self, sandbox: Sandbox, config: api_pb2.PodSandboxConfig) -> None:
         try:
@@ -142,6 +160,7 @@ class Sandboxes:
             raise GrpcStatusError(f"RunPodSandbox: {exc}", code=grpc.StatusCode.FAILED_PRECONDITION) from exc
         ns = Netns.create(NETNS_PREFIX)  # kcri-<8 hex>: unique, and named apart from the sandbox ID
         sandbox.netns = ns.name
+        ns.loopback_up()  # the runtime's job, not the network plugin's: 127.0.0.1 works in every pod
         sandbox.capabilities = {"portMappings": port_mappings(config)} if config.port_mappings else {}
         try:
             result = add(net, sandbox.attachment())
@@ -179,6 +198,7 @@ class Sandboxes:
             self.stop(sandbox_id)
         except NotFound:
             return  # already removed: idempotent
+        shutil.rmtree(self.files(sandbox_id), ignore_errors=True)
         self._path(sandbox_id).unlink(missing_ok=True)
 
     # -- answers -------------------------------------------------------------------------------
@@ -226,6 +246,21 @@ class Sandboxes:
                 )
             )
         return out
+
+
+def resolv_conf(dns: api_pb2.DNSConfig, host: Path = Path("/etc/resolv.conf")) -> str:
+    """The pod's resolv.conf: the kubelet's DNS config, or the node's own when it sends none."""
+    if not (dns.servers or dns.searches or dns.options):
+        try:
+            return host.read_text()
+        except OSError:
+            return ""
+    lines = [f"nameserver {server}" for server in dns.servers]
+    if dns.searches:
+        lines.append("search " + " ".join(dns.searches))
+    if dns.options:
+        lines.append("options " + " ".join(dns.options))
+    return "\n".join(lines) + "\n"
 
 
 def _matches(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:

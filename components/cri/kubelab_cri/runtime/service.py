@@ -10,6 +10,7 @@ from typing import Any
 
 import grpc
 
+from kubelab_cri.runtime.containers import Containers
 from kubelab_cri.runtime.info import RuntimeInfo
 from kubelab_cri.runtime.sandboxes import Sandboxes
 from kubelab_kit.grpc import Unimplemented
@@ -25,6 +26,16 @@ HAVE = (
     "RemovePodSandbox",
     "PodSandboxStatus",
     "ListPodSandbox",
+    "CreateContainer",
+    "StartContainer",
+    "StopContainer",
+    "RemoveContainer",
+    "ListContainers",
+    "ContainerStatus",
+    "ExecSync",
+    "ReopenContainerLog",
+    "UpdateContainerResources",
+    "UpdateRuntimeConfig",
 )
 
 
@@ -37,9 +48,12 @@ def _unimplemented(name: str) -> Any:
 
 
 class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,unused-ignore]  # Any until protos are generated
-    def __init__(self, info: RuntimeInfo, sandboxes: Sandboxes | None = None) -> None:
+    def __init__(
+        self, info: RuntimeInfo, sandboxes: Sandboxes | None = None, containers: Containers | None = None
+    ) -> None:
         self.info = info
         self.sandboxes = sandboxes
+        self.containers = containers
 
     def Version(self, request: api_pb2.VersionRequest, context: grpc.ServicerContext) -> api_pb2.VersionResponse:
         return self.info.version()
@@ -67,12 +81,20 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
     def StopPodSandbox(
         self, request: api_pb2.StopPodSandboxRequest, context: grpc.ServicerContext
     ) -> api_pb2.StopPodSandboxResponse:
-        self._sandboxes().stop(request.pod_sandbox_id)
+        sandboxes = self._sandboxes()
+        sandboxes.get(request.pod_sandbox_id)  # NOT_FOUND before anything is stopped
+        if self.containers is not None:  # no infra process: stopping the pod stops its containers
+            for c in self.containers.of_sandbox(request.pod_sandbox_id):
+                self.containers.stop(c.id, 0)
+        sandboxes.stop(request.pod_sandbox_id)
         return api_pb2.StopPodSandboxResponse()
 
     def RemovePodSandbox(
         self, request: api_pb2.RemovePodSandboxRequest, context: grpc.ServicerContext
     ) -> api_pb2.RemovePodSandboxResponse:
+        if self.containers is not None:
+            for c in self.containers.of_sandbox(request.pod_sandbox_id):
+                self.containers.remove(c.id)
         self._sandboxes().remove(request.pod_sandbox_id)
         return api_pb2.RemovePodSandboxResponse()
 
@@ -86,6 +108,69 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
     ) -> api_pb2.ListPodSandboxResponse:
         wanted = request.filter if request.HasField("filter") else None
         return api_pb2.ListPodSandboxResponse(items=self._sandboxes().list(wanted))
+
+    # -- containers ----------------------------------------------------------------------------
+    def _containers(self) -> Containers:
+        if self.containers is None:
+            raise Unimplemented(f"{SERVICE}: this server runs without containers")
+        return self.containers
+
+    def CreateContainer(
+        self, request: api_pb2.CreateContainerRequest, context: grpc.ServicerContext
+    ) -> api_pb2.CreateContainerResponse:
+        sandbox_config = request.sandbox_config if request.HasField("sandbox_config") else None
+        c = self._containers().create(request.pod_sandbox_id, request.config, sandbox_config)
+        return api_pb2.CreateContainerResponse(container_id=c.id)
+
+    def StartContainer(
+        self, request: api_pb2.StartContainerRequest, context: grpc.ServicerContext
+    ) -> api_pb2.StartContainerResponse:
+        self._containers().start(request.container_id)
+        return api_pb2.StartContainerResponse()
+
+    def StopContainer(
+        self, request: api_pb2.StopContainerRequest, context: grpc.ServicerContext
+    ) -> api_pb2.StopContainerResponse:
+        self._containers().stop(request.container_id, int(request.timeout))
+        return api_pb2.StopContainerResponse()
+
+    def RemoveContainer(
+        self, request: api_pb2.RemoveContainerRequest, context: grpc.ServicerContext
+    ) -> api_pb2.RemoveContainerResponse:
+        self._containers().remove(request.container_id)
+        return api_pb2.RemoveContainerResponse()
+
+    def ListContainers(
+        self, request: api_pb2.ListContainersRequest, context: grpc.ServicerContext
+    ) -> api_pb2.ListContainersResponse:
+        wanted = request.filter if request.HasField("filter") else None
+        return api_pb2.ListContainersResponse(containers=self._containers().list(wanted))
+
+    def ContainerStatus(
+        self, request: api_pb2.ContainerStatusRequest, context: grpc.ServicerContext
+    ) -> api_pb2.ContainerStatusResponse:
+        return api_pb2.ContainerStatusResponse(status=self._containers().status(request.container_id))
+
+    def ExecSync(self, request: api_pb2.ExecSyncRequest, context: grpc.ServicerContext) -> api_pb2.ExecSyncResponse:
+        return self._containers().exec_sync(request.container_id, list(request.cmd), int(request.timeout))
+
+    def ReopenContainerLog(
+        self, request: api_pb2.ReopenContainerLogRequest, context: grpc.ServicerContext
+    ) -> api_pb2.ReopenContainerLogResponse:
+        self._containers().reopen_log(request.container_id)
+        return api_pb2.ReopenContainerLogResponse()
+
+    def UpdateContainerResources(
+        self, request: api_pb2.UpdateContainerResourcesRequest, context: grpc.ServicerContext
+    ) -> api_pb2.UpdateContainerResourcesResponse:
+        self._containers().update_resources(request.container_id, request.linux)
+        return api_pb2.UpdateContainerResourcesResponse()
+
+    def UpdateRuntimeConfig(
+        self, request: api_pb2.UpdateRuntimeConfigRequest, context: grpc.ServicerContext
+    ) -> api_pb2.UpdateRuntimeConfigResponse:
+        # The kubelet sends the node's pod CIDR; the node's CNI configuration already has it.
+        return api_pb2.UpdateRuntimeConfigResponse()
 
 
 for _name in dir(api_pb2_grpc.RuntimeServiceServicer):

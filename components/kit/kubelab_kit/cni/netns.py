@@ -57,6 +57,13 @@ class Netns:
         """``ip netns del``; a namespace already gone is fine."""
         subprocess.run(["ip", "netns", "del", self.name], check=False, capture_output=True)
 
+    def loopback_up(self) -> None:
+        """``ip -n NAME link set lo up`` (a new namespace's loopback is down)."""
+        argv = ["ip", "-n", self.name, "link", "set", "lo", "up"]
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise NetnsError(f"cannot bring up lo in {self.name}", command=argv, output=proc.stderr)
+
     def exists(self) -> bool:
         return os.path.exists(self.path)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubelab_cluster.host.capabilities import CAP_SYS_RESOURCE, CAPABILITY_NAMES, cap_name, parse_status
+from kubelab_kit.capabilities import CAP_SYS_RESOURCE, CAPABILITY_NAMES, cap_name, parse_status
 
 # The Cap* lines of this project's build host (bit 24, CAP_SYS_RESOURCE, missing everywhere).
 RESTRICTED = """\
