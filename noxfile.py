@@ -152,6 +152,17 @@ def bench_cni(session: nox.Session) -> None:
     run(session, "python", "components/cni/bench/bench_add_del.py", *session.posargs)
 
 
+@nox.session
+def critest(session: nox.Session) -> None:
+    """critest (cri-tools) against kubelab-cri on this host, offline: test images rebuilt from busybox in a local
+    registry, the runtime on a socket of its own (root; prints passed/failed/skipped per group, the skip reasons
+    and the failures; fails below the pass-rate threshold). Arguments go to the runner: --focus REGEX, --keep."""
+    sync(session)
+    run(session, "kubelab-host", "packages")
+    run(session, "kubelab-toolchain", "build", "critest", "crictl", "runc", "cni-plugins")
+    run(session, "python", "components/cri/conformance/critest_run.py", *session.posargs)
+
+
 @nox.session(name="bench-operator")
 def bench_operator(session: nox.Session) -> None:
     """The CronJob operator on the cluster: admission latency (webhooks, ValidatingAdmissionPolicy, neither) at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -11,11 +12,13 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from kubelab_cluster.cache import cache_root, content_key
-from kubelab_cluster.pins import repo_root
+from kubelab_cluster.pins import pins, repo_root
+from kubelab_cluster.protos.assets import assets_key, resolve_assets, write_assets
 from kubelab_cluster.protos.inputs import Input, resolve_inputs
 from kubelab_cluster.protos.install import install
 from kubelab_cluster.protos.protoc import compile_protos
 from kubelab_cluster.protos.stamp import input_key, is_current, read_stamp, stamped_files, tool_versions, write_stamp
+from kubelab_cluster.toolchain.gotool import GoRunner
 
 # The stubs package's folder for generated code, in the checkout (gitignored, shipped in its wheel).
 STUBS_GEN_DIR = "components/protos/kubelab_protos/gen"
@@ -63,14 +66,17 @@ def generate(
     started = time.monotonic()
     out_root = (out_root or default_out_root()).resolve()
     inputs = tuple(resolve_inputs(overrides))
+    p = pins()
+    assets = resolve_assets(GoRunner("protos", p.tools.go), p)
     tools = tool_versions()
-    key = input_key(inputs, tools)
+    key = hashlib.sha256(f"{input_key(inputs, tools)}\0{assets_key(assets)}".encode()).hexdigest()
     with _locked(out_root):
         if not force and is_current(out_root, key):
             return Result(out_root, key, True, inputs, (), (), (), time.monotonic() - started)
         previous = stamped_files(read_stamp(out_root))
         with TemporaryDirectory(prefix="kubelab-protos-") as tmp:
             fresh = compile_protos(inputs, Path(tmp))
+            write_assets(assets, fresh)
             files, written, removed = install(fresh, out_root, previous)
         write_stamp(out_root, key, tools, inputs, files)
     return Result(

@@ -10,6 +10,9 @@
 * containers: run by runc (``--runc``, default the one on PATH; its state under ``--runc-root``)
   from OCI bundles under ``--root``, each watched by a monitor process of its own that writes
   the CRI log file and the exit status, so containers outlive a restart of the runtime;
+* streaming: Exec, Attach and PortForward answer with URLs of a SPDY/3.1 server of the runtime's
+  own on 127.0.0.1 (``--streaming-port``), which the kubelet proxies ``kubectl exec``,
+  ``attach`` and ``port-forward`` to;
 * ImageService: pulls into the store under ``--root`` (default ``/var/lib/kubelab-cri``);
   ``--registry-mirror HOST=URL`` (repeatable) sends pulls of HOST's images to URL, as
   containerd's ``hosts.toml`` does (the cluster's: ``localhost:5001=http://kubelab-registry:5000``).
@@ -49,6 +52,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--root", type=Path, default=Path("/var/lib/kubelab-cri"), help="the image store")
     serve.add_argument("--runc", default="runc", help="the runc binary")
     serve.add_argument("--runc-root", type=Path, default=Path("/run/kubelab-cri/runc"), help="runc's state directory")
+    serve.add_argument(
+        "--streaming-port", type=int, default=0, help="the streaming server's port on 127.0.0.1 (0: any)"
+    )
     serve.add_argument("--registry-mirror", action="append", default=[], type=mirror, metavar="HOST=URL")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
@@ -63,6 +69,7 @@ def serve(args: argparse.Namespace) -> int:
     from kubelab_cri.runtime.runc import Runc
     from kubelab_cri.runtime.sandboxes import Sandboxes
     from kubelab_cri.runtime.service import RuntimeService
+    from kubelab_cri.streaming.operations import streaming_server
     from kubelab_kit.cni.conflist import load_network
     from kubelab_kit.grpc import Server
     from kubelab_protos.gen.cri.v1 import api_pb2_grpc
@@ -74,13 +81,15 @@ def serve(args: argparse.Namespace) -> int:
     sandboxes = Sandboxes(args.root, lambda: load_network(args.cni_conf_dir, bin_dirs))
     runc = Runc(shutil.which(args.runc) or args.runc, args.runc_root, systemd_cgroup=args.cgroup_driver == "systemd")
     containers = Containers(args.root, store, sandboxes, runc, cgroup_driver=args.cgroup_driver)
+    streaming = streaming_server(containers, sandboxes, port=args.streaming_port).start()
     services = [
-        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info, sandboxes, containers)),
+        (api_pb2_grpc.add_RuntimeServiceServicer_to_server, RuntimeService(info, sandboxes, containers, streaming)),
         (api_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(store, in_use=containers.images_in_use)),
     ]
     with Server(args.listen, services) as server:
         log.info("kubelab-cri serving the CRI on %s", args.listen)
         server.run_until_signalled()
+    streaming.stop()
     return 0
 
 

@@ -9,138 +9,19 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import pytest
 
-from kubelab_cluster.images.busybox import CONFIG, busybox_layer
-from kubelab_cluster.pins import pins
-from kubelab_cluster.toolchain.artifacts import BY_NAME
-from kubelab_cluster.toolchain.build import build
-from kubelab_cri.images.registry import RegistryClient
-from kubelab_cri.images.service import ImageService
-from kubelab_cri.images.store import ImageStore
-from kubelab_cri.runtime.containers import Containers
-from kubelab_cri.runtime.info import RuntimeInfo
-from kubelab_cri.runtime.runc import Runc
-from kubelab_cri.runtime.sandboxes import Sandboxes
-from kubelab_cri.runtime.service import RuntimeService
-from kubelab_kit.cni.conflist import load_network
-from kubelab_kit.grpc import Server, connect
+from kubelab_kit.grpc import connect
 from kubelab_protos.gen.cri.v1 import api_pb2, api_pb2_grpc
 
-from .oci import push_image, running_registry
-from .pods import cni_bin_dir, config, conflist, our_netns
+from .node import Node, container, exec_sync, sandbox, server, status, wait_exited
+from .pods import conflist, our_netns
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="containers need root")
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) (.*)$")
-
-
-@pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_registry(tmp_path_factory.mktemp("registry")) as registry:
-        push_image(registry, "test/busybox", "1", [busybox_layer()], config=CONFIG)
-        yield f"{registry.host}/test/busybox:1"
-
-
-@pytest.fixture(scope="module")
-def runc_binary() -> str:
-    return str(build(BY_NAME["runc"], pins()).binaries["runc"])
-
-
-@dataclass
-class Node:
-    root: Path
-    logs: Path
-    runtime: api_pb2_grpc.RuntimeServiceStub
-    images: api_pb2_grpc.ImageServiceStub
-    image: str
-
-
-def server(root: Path, conf_dir: Path, runc_binary: str) -> Server:
-    store = ImageStore(root / "store", RegistryClient())
-    sandboxes = Sandboxes(root / "store", lambda: load_network(conf_dir, [str(cni_bin_dir())]))
-    runc = Runc(runc_binary, root / "runc", systemd_cgroup=False)
-    containers = Containers(root / "store", store, sandboxes, runc, cgroup_driver="cgroupfs")
-    return Server(
-        root / "cri.sock",
-        [
-            (
-                api_pb2_grpc.add_RuntimeServiceServicer_to_server,
-                RuntimeService(RuntimeInfo(cni_conf_dir=conf_dir), sandboxes, containers),
-            ),
-            (api_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(store, in_use=containers.images_in_use)),
-        ],
-    )
-
-
-@pytest.fixture
-def node(tmp_path: Path, image: str, runc_binary: str) -> Iterator[Node]:
-    conf_dir = conflist(tmp_path)
-    with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
-        images = api_pb2_grpc.ImageServiceStub(channel)
-        images.PullImage(api_pb2.PullImageRequest(image=api_pb2.ImageSpec(image=image)))
-        n = Node(tmp_path, tmp_path / "pods", api_pb2_grpc.RuntimeServiceStub(channel), images, image)
-        yield n
-        for s in n.runtime.ListPodSandbox(api_pb2.ListPodSandboxRequest()).items:
-            n.runtime.RemovePodSandbox(api_pb2.RemovePodSandboxRequest(pod_sandbox_id=s.id))
-
-
-def sandbox(n: Node, name: str, **extra: object) -> tuple[str, api_pb2.PodSandboxConfig]:
-    cfg = config(name)
-    cfg.hostname = f"{name}-host"
-    cfg.log_directory = str(n.logs / name)
-    cfg.dns_config.CopyFrom(api_pb2.DNSConfig(servers=["10.96.0.10"], searches=["default.svc.cluster.local"]))
-    for key, value in extra.items():
-        setattr(cfg, key, value)
-    return n.runtime.RunPodSandbox(api_pb2.RunPodSandboxRequest(config=cfg)).pod_sandbox_id, cfg
-
-
-def container(
-    n: Node, sandbox_id: str, sandbox_config: api_pb2.PodSandboxConfig, name: str, script: str, **linux: object
-) -> str:
-    cfg = api_pb2.ContainerConfig(
-        metadata=api_pb2.ContainerMetadata(name=name),
-        image=api_pb2.ImageSpec(image=n.image),
-        command=["sh", "-c", script],
-        log_path=f"{name}/0.log",
-        labels={"io.kubernetes.container.name": name},
-        envs=[api_pb2.KeyValue(key="GREETING", value=b"hello from the request")],
-    )
-    for key, value in linux.items():
-        if key == "mounts":
-            cfg.mounts.extend(value)  # type: ignore[arg-type]
-        elif key == "resources":
-            cfg.linux.resources.CopyFrom(value)  # type: ignore[arg-type]
-        elif key == "tty":
-            cfg.tty = bool(value)
-        elif key == "supplemental_groups":
-            cfg.linux.security_context.supplemental_groups.extend(value)  # type: ignore[arg-type]
-        elif isinstance(value, api_pb2.Int64Value):
-            getattr(cfg.linux.security_context, key).CopyFrom(value)
-        else:
-            setattr(cfg.linux.security_context, key, value)
-    request = api_pb2.CreateContainerRequest(pod_sandbox_id=sandbox_id, config=cfg, sandbox_config=sandbox_config)
-    return n.runtime.CreateContainer(request).container_id
-
-
-def status(n: Node, cid: str) -> api_pb2.ContainerStatus:
-    return n.runtime.ContainerStatus(api_pb2.ContainerStatusRequest(container_id=cid)).status
-
-
-def wait_exited(n: Node, cid: str, seconds: float = 20) -> api_pb2.ContainerStatus:
-    deadline = time.monotonic() + seconds
-    while (s := status(n, cid)).state != api_pb2.CONTAINER_EXITED:
-        assert time.monotonic() < deadline, f"still {api_pb2.ContainerState.Name(s.state)}"
-        time.sleep(0.1)
-    return s
-
-
-def exec_sync(n: Node, cid: str, *cmd: str, timeout: int = 10) -> api_pb2.ExecSyncResponse:
-    return n.runtime.ExecSync(api_pb2.ExecSyncRequest(container_id=cid, cmd=list(cmd), timeout=timeout))
 
 
 def log_records(path: Path) -> list[tuple[str, str, str]]:
@@ -323,6 +204,16 @@ def test_a_restarted_runtime_keeps_containers_and_remove_leaves_nothing(
     tmp_path: Path, image: str, runc_binary: str
 ) -> None:
     conf_dir = conflist(tmp_path)
+    try:
+        restart_and_remove(tmp_path, conf_dir, image, runc_binary)
+    finally:  # a failure above must not leave a running container on this host
+        with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
+            runtime = api_pb2_grpc.RuntimeServiceStub(channel)
+            for s in runtime.ListPodSandbox(api_pb2.ListPodSandboxRequest()).items:
+                runtime.RemovePodSandbox(api_pb2.RemovePodSandboxRequest(pod_sandbox_id=s.id))
+
+
+def restart_and_remove(tmp_path: Path, conf_dir: Path, image: str, runc_binary: str) -> None:
     netns_before = our_netns()
     with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
         n = Node(

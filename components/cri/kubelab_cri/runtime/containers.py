@@ -33,6 +33,7 @@ import grpc
 
 from kubelab_cri.images.store import ImageRecord, ImageStore
 from kubelab_cri.runtime import rootfs, spec, users
+from kubelab_cri.runtime.attach_socket import NAME as ATTACH_NAME
 from kubelab_cri.runtime.runc import Runc, RuncError
 from kubelab_cri.runtime.sandboxes import READY, Sandboxes
 from kubelab_cri.runtime.shim import EXIT_FILE
@@ -287,10 +288,10 @@ class Containers:
         )
         c.own_pid_namespace = any(ns["type"] == "pid" for ns in document["linux"]["namespaces"])
         c.uid, c.gid, c.groups = user.uid, user.gid, user.additional_gids
-        c.pid = self._spawn_shim(c, tty=config.tty)
+        c.pid = self._spawn_shim(c, tty=config.tty, stdin=config.stdin, stdin_once=config.stdin_once)
         self._save(c)
 
-    def _spawn_shim(self, c: Container, tty: bool) -> int:
+    def _spawn_shim(self, c: Container, tty: bool, stdin: bool = False, stdin_once: bool = False) -> int:
         state = self._state_dir(c.id)
         state.mkdir(parents=True, exist_ok=True)
         argv = [
@@ -314,6 +315,10 @@ class Containers:
             argv.append("--systemd-cgroup")
         if tty:
             argv.append("--tty")
+        if stdin:
+            argv.append("--stdin")
+        if stdin_once:
+            argv.append("--stdin-once")
         with (state / "shim.log").open("ab") as shim_log:
             proc = subprocess.Popen(
                 argv,
@@ -437,6 +442,32 @@ class Containers:
         return api_pb2.ExecSyncResponse(
             stdout=out[:EXEC_OUTPUT_LIMIT], stderr=err[:EXEC_OUTPUT_LIMIT], exit_code=proc.returncode
         )
+
+    def _running(self, container_id: str, call: str) -> Container:
+        c = self.get(container_id)
+        if self.state_of(c) != RUNNING:
+            raise FailedPrecondition(f"{call} {container_id}: the container is not running")
+        return c
+
+    def stream_exec(self, container_id: str, cmd: list[str], tty: bool) -> tuple[list[str], Path]:
+        """``runc exec`` argv for a streamed command, and its process file (the caller removes it)."""
+        c = self._running(container_id, "Exec")
+        document = json.loads((self.dir / c.id / "config.json").read_text())
+        process = spec.exec_process(document, cmd, tty=tty)
+        process_file = self._state_dir(c.id) / f"stream-{secrets.token_hex(4)}.json"
+        process_file.write_text(json.dumps(process))
+        return self.runc.argv("exec", "--process", str(process_file), c.id), process_file
+
+    def stream_exec_allowed(self, container_id: str) -> None:
+        self._running(container_id, "Exec")
+
+    def attach_socket(self, container_id: str) -> str:
+        """The path to the container monitor's attach socket (through its cwd: a short path)."""
+        c = self._running(container_id, "Attach")
+        shim = self._shim_pid(c.id)
+        if not _alive(shim):
+            raise FailedPrecondition(f"Attach {container_id}: its monitor is gone")
+        return f"/proc/{shim}/cwd/{ATTACH_NAME}"
 
     def update_resources(self, container_id: str, resources: api_pb2.LinuxContainerResources) -> None:
         with self._locked(container_id):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,8 +56,9 @@ class LogFile:
                 self._file = None
 
 
-def copy_stream(fd: int, stream: str, log: LogFile) -> None:
-    """Read ``fd`` to its end, writing records: full lines as ``F``, pieces of long ones as ``P``."""
+def copy_stream(fd: int, stream: str, log: LogFile, tee: Callable[[str, bytes], None] | None = None) -> None:
+    """Read ``fd`` to its end, writing records: full lines as ``F``, pieces of long ones as ``P``;
+    ``tee`` also gets every chunk as read (attached clients)."""
     pending = b""
     while True:
         try:
@@ -67,6 +69,8 @@ def copy_stream(fd: int, stream: str, log: LogFile) -> None:
             chunk = b""
         if not chunk:
             break
+        if tee is not None:
+            tee(stream, chunk)
         pending += chunk
         while True:
             newline = pending.find(b"\n")

@@ -13,7 +13,8 @@ import grpc
 from kubelab_cri.runtime.containers import Containers
 from kubelab_cri.runtime.info import RuntimeInfo
 from kubelab_cri.runtime.sandboxes import Sandboxes
-from kubelab_kit.grpc import Unimplemented
+from kubelab_cri.streaming.server import StreamingServer
+from kubelab_kit.grpc import InvalidArgument, Unimplemented
 from kubelab_protos.gen.cri.v1 import api_pb2, api_pb2_grpc
 
 SERVICE = "runtime.v1.RuntimeService"
@@ -36,6 +37,9 @@ HAVE = (
     "ReopenContainerLog",
     "UpdateContainerResources",
     "UpdateRuntimeConfig",
+    "Exec",
+    "Attach",
+    "PortForward",
 )
 
 
@@ -49,11 +53,16 @@ def _unimplemented(name: str) -> Any:
 
 class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,unused-ignore]  # Any until protos are generated
     def __init__(
-        self, info: RuntimeInfo, sandboxes: Sandboxes | None = None, containers: Containers | None = None
+        self,
+        info: RuntimeInfo,
+        sandboxes: Sandboxes | None = None,
+        containers: Containers | None = None,
+        streaming: StreamingServer | None = None,
     ) -> None:
         self.info = info
         self.sandboxes = sandboxes
         self.containers = containers
+        self.streaming = streaming
 
     def Version(self, request: api_pb2.VersionRequest, context: grpc.ServicerContext) -> api_pb2.VersionResponse:
         return self.info.version()
@@ -171,6 +180,37 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
     ) -> api_pb2.UpdateRuntimeConfigResponse:
         # The kubelet sends the node's pod CIDR; the node's CNI configuration already has it.
         return api_pb2.UpdateRuntimeConfigResponse()
+
+    # -- streaming -----------------------------------------------------------------------------
+    def _streaming(self) -> StreamingServer:
+        if self.streaming is None:
+            raise Unimplemented(f"{SERVICE}: this server runs without a streaming server")
+        return self.streaming
+
+    def Exec(self, request: api_pb2.ExecRequest, context: grpc.ServicerContext) -> api_pb2.ExecResponse:
+        if not request.cmd:
+            raise InvalidArgument("Exec: cmd must not be empty")
+        check_stdio("Exec", request.stdin, request.stdout, request.stderr, request.tty)
+        self._containers().stream_exec_allowed(request.container_id)
+        return api_pb2.ExecResponse(url=self._streaming().url_for("exec", request))
+
+    def Attach(self, request: api_pb2.AttachRequest, context: grpc.ServicerContext) -> api_pb2.AttachResponse:
+        check_stdio("Attach", request.stdin, request.stdout, request.stderr, request.tty)
+        self._containers().attach_socket(request.container_id)
+        return api_pb2.AttachResponse(url=self._streaming().url_for("attach", request))
+
+    def PortForward(
+        self, request: api_pb2.PortForwardRequest, context: grpc.ServicerContext
+    ) -> api_pb2.PortForwardResponse:
+        self._sandboxes().get(request.pod_sandbox_id)
+        return api_pb2.PortForwardResponse(url=self._streaming().url_for("portforward", request))
+
+
+def check_stdio(call: str, stdin: bool, stdout: bool, stderr: bool, tty: bool) -> None:
+    if not (stdin or stdout or stderr):
+        raise InvalidArgument(f"{call}: one of stdin, stdout and stderr must be requested")
+    if tty and stderr:
+        raise InvalidArgument(f"{call}: a TTY has no separate stderr (tty and stderr cannot both be set)")
 
 
 for _name in dir(api_pb2_grpc.RuntimeServiceServicer):

@@ -20,17 +20,22 @@ import argparse
 import array
 import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 import traceback
 from pathlib import Path
 
+from kubelab_cri.runtime.attach_socket import NAME as ATTACH_NAME
+from kubelab_cri.runtime.attach_socket import AttachServer
 from kubelab_cri.runtime.crilog import LogFile, copy_stream
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -98,6 +103,35 @@ def receive_console(listener: socket.socket, runc: subprocess.Popen[bytes], time
     return fds[0]
 
 
+class Input:
+    """The container's input end (a pipe, or the terminal's master) and, for a TTY, its size."""
+
+    def __init__(self, fd: int | None = None, terminal: int | None = None) -> None:
+        self.fd = fd
+        self.terminal = terminal
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock, contextlib.suppress(OSError):
+            if self.fd is not None:
+                os.write(self.fd, data)
+
+    def close(self) -> None:
+        with self._lock:
+            if self.fd is not None and self.fd != self.terminal:
+                with contextlib.suppress(OSError):
+                    os.close(self.fd)
+            elif self.fd is not None:  # a terminal's input ends with end-of-file (^D)
+                with contextlib.suppress(OSError):
+                    os.write(self.fd, b"\x04")
+            self.fd = None
+
+    def resize(self, width: int, height: int) -> None:
+        if self.terminal is not None and width > 0 and height > 0:
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(self.terminal, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
 def report(message: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -137,12 +171,14 @@ def run(args: argparse.Namespace) -> int:
     create = [*base, "create", "--bundle", args.bundle, "--pid-file", str(state / PID_FILE)]
     copiers: list[threading.Thread] = []
     listener: socket.socket | None = None
+    # Unix socket paths are limited to 107 bytes and the state directory's can be longer: sockets
+    # are named through this process's cwd, a short path that resolves from any directory.
+    os.chdir(state)
+    here = f"/proc/{os.getpid()}/cwd"
+    io = Input()
     if args.tty:
-        # A unix socket's path is limited to 107 bytes and the state directory's can be longer:
-        # name it through this process's cwd, a short path runc resolves from any directory.
-        os.chdir(state)
         Path("console.sock").unlink(missing_ok=True)
-        console = f"/proc/{os.getpid()}/cwd/console.sock"
+        console = f"{here}/console.sock"
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(console)
         listener.listen(1)
@@ -162,22 +198,34 @@ def run(args: argparse.Namespace) -> int:
             os.close(master)
             report({"error": runc_error(runc_log, stderr_bytes.decode(errors="replace").strip())})
             return 1
-        copiers.append(threading.Thread(target=copy_stream, args=(master, "stdout", log), daemon=True))
+        io = Input(master if args.stdin else None, terminal=master)
+        outputs = [(master, "stdout")]
     else:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        done = subprocess.run([*create, args.id], stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, check=False)
-        os.close(out_w)
-        os.close(err_w)
+        in_r, in_w = os.pipe() if args.stdin else (subprocess.DEVNULL, -1)
+        done = subprocess.run([*create, args.id], stdin=in_r, stdout=out_w, stderr=err_w, check=False)
+        for fd in (out_w, err_w, in_r):
+            if fd >= 0:
+                os.close(fd)
         if done.returncode != 0:
             os.close(out_r)
             os.close(err_r)
             report({"error": runc_error(runc_log, f"runc create exited with {done.returncode}")})
             return 1
-        copiers += [
-            threading.Thread(target=copy_stream, args=(out_r, "stdout", log), daemon=True),
-            threading.Thread(target=copy_stream, args=(err_r, "stderr", log), daemon=True),
-        ]
+        io = Input(in_w if in_w >= 0 else None)
+        outputs = [(out_r, "stdout"), (err_r, "stderr")]
+    Path(ATTACH_NAME).unlink(missing_ok=True)
+    attach = AttachServer(
+        f"{here}/{ATTACH_NAME}",
+        io.write if args.stdin else None,
+        io.close if args.stdin_once else None,
+        io.resize if args.tty else None,
+    )
+    copiers += [
+        threading.Thread(target=copy_stream, args=(fd, name, log, attach.broadcast), daemon=True)
+        for fd, name in outputs
+    ]
     pid = int((state / PID_FILE).read_text().strip())
     cgroup = memory_cgroup(pid)
     for copier in copiers:
@@ -199,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
     log.close()
     code = os.waitstatus_to_exitcode(status)
     exit_code = 128 - code if code < 0 else code
+    attach.finish(exit_code)
     result = {"exit_code": exit_code, "finished_at": finished, "oom_killed": oom_kills(cgroup) > 0}
     partial = state / (EXIT_FILE + ".partial")
     partial.write_text(json.dumps(result))
@@ -218,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runc-root", required=True)
     p.add_argument("--systemd-cgroup", action="store_true")
     p.add_argument("--tty", action="store_true")
+    p.add_argument("--stdin", action="store_true", help="the container reads a stdin that attach feeds")
+    p.add_argument("--stdin-once", action="store_true", help="its stdin ends when the first attach does")
     try:
         return run(p.parse_args(argv))
     except Exception as exc:  # the runtime waits for one line: say what went wrong
