@@ -19,20 +19,27 @@ critest (cri-tools v1.37.0, ``pkg/validate/consts.go`` and the test files) pulls
 * one pinned digest (``test-image-digest@sha256:9700f9a2...``): a rebuilt image cannot have
   it, so that test is skipped (:data:`NOT_BUILT`).
 
+All of them stand on :func:`busybox_hardlinked_layer`: Debian's busybox-static laid out as
+upstream's busybox image is (hard links, not symlinks) with stand-ins for the two applets
+critest runs that Debian's build lacks (``pgrep``, ``ipcs``).
+
 The fixed-name images are OCI indexes (amd64 + an arm64 decoy), as upstream's are manifest
 lists; the two of ours are plain manifests. Deterministic: same host packages, same digests.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import subprocess
+import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelab_cluster.cache import cache_root
-from kubelab_cluster.images.busybox import CONFIG, busybox_layer
+from kubelab_cluster.images.busybox import BUSYBOX, CONFIG, MTIME, applets
 from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.images.oci_registry import Registry, layer, push_image
 from kubelab_cluster.images.scratch import GROUP, PASSWD
@@ -62,6 +69,53 @@ PREDEFINED_GROUP = GROUP + "default-user:x:1000:\ngroup-defined-in-image:x:50000
 INDEX_HTML = b"<html><body>kubelab critest web server</body></html>\n"
 # the multi-container test waits for "httpd" in the container's log
 HTTPD = ["sh", "-c", "echo 'httpd: serving /www on port 80'; exec httpd -f -v -p 80 -h /www"]
+
+
+# Applets upstream's busybox has and Debian's busybox-static lacks, as shell stand-ins
+PGREP = b"""#!/bin/sh
+# pgrep NAME: the PIDs whose command name is NAME (stand-in for the busybox applet)
+found=1
+for dir in /proc/[0-9]*; do
+    if [ "$(cat "$dir/comm" 2>/dev/null)" = "$1" ]; then echo "${dir#/proc/}"; found=0; fi
+done
+exit $found
+"""
+IPCS = b"""#!/bin/sh
+# ipcs -m: the System V shared memory segments of this IPC namespace (stand-in for the applet)
+echo "------ Shared Memory Segments --------"
+echo "key        shmid      perms      bytes"
+tail -n +2 /proc/sysvipc/shm | while read -r key shmid perms bytes rest; do
+    echo "$key $shmid $perms $bytes"
+done
+"""
+
+
+def busybox_hardlinked_layer(busybox: Path = BUSYBOX) -> bytes:
+    """busybox as upstream's image has it: every applet a hard link to ``/bin/busybox`` (a masked
+    ``/bin/ls`` then hides ls only, not the shell), plus ``pgrep`` and ``ipcs`` stand-ins."""
+    names = [n for n in applets(busybox) if n not in {"usr/bin/pgrep", "usr/bin/ipcs"}]
+    dirs = {"bin", "etc", "tmp", "var", "var/run", "root", "home", "proc", "sys", "dev", "usr", "usr/bin", "sbin"}
+    for name in names:
+        parts = name.split("/")[:-1]
+        dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+
+        def add(name: str, kind: bytes, mode: int, data: bytes = b"", link: str = "") -> None:
+            info = tarfile.TarInfo(name)
+            info.type, info.mode, info.mtime, info.linkname, info.size = kind, mode, MTIME, link, len(data)
+            tar.addfile(info, io.BytesIO(data) if data else None)
+
+        for d in sorted(dirs):
+            add(d, tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755)
+        add("bin/busybox", tarfile.REGTYPE, 0o755, busybox.read_bytes())
+        add("etc/passwd", tarfile.REGTYPE, 0o644, PASSWD.encode())
+        add("etc/group", tarfile.REGTYPE, 0o644, GROUP.encode())
+        for name in names:
+            add(name, tarfile.LNKTYPE, 0o755, link="bin/busybox")
+        add("usr/bin/pgrep", tarfile.REGTYPE, 0o755, PGREP)
+        add("usr/bin/ipcs", tarfile.REGTYPE, 0o755, IPCS)
+    return gzip.compress(raw.getvalue(), mtime=0)
 
 
 def static_binary(name: str) -> Path:
@@ -184,7 +238,7 @@ class Pushed:
 
 def push_critest_images(registry: Registry) -> Pushed:
     """Build and push every image of :func:`critest_images` to ``registry``."""
-    base = busybox_layer()
+    base = busybox_hardlinked_layer()
     refs: list[str] = []
     for image in critest_images():
         layers = [base, layer(image.files, image.modes)] if image.files else [base]

@@ -111,6 +111,21 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+def failure_line(message: str, width: int = 240) -> str:
+    """The failure's first line; Gomega's bare "Expected" / "Unexpected error:" with what follows,
+    and a gRPC error with its status ("code = ... desc = ...")."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    text = lines[0]
+    grpc = next((line for line in lines if "code = " in line), "")
+    if grpc:
+        text += " — " + grpc[grpc.index("code = ") :]
+    elif text in {"Expected", "Unexpected error:"} or text.endswith(":"):
+        text = " ".join(lines[:4])
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def group_table(summary: Summary) -> Table:
     table = Table(title="critest against kubelab-cri, per Describe group")
     for column in ("group", "passed", "failed", "skipped", "pass % (run)"):
@@ -148,23 +163,20 @@ def skip_table(summary: Summary, skips: list[Skip]) -> Table:
     return table
 
 
-def failure_table(summary: Summary) -> Table:
-    table = Table(title="failed specs (first line of each failure)")
-    table.add_column("group")
-    table.add_column("spec")
-    table.add_column("where")
-    table.add_column("failure")
+def print_failures(console: Console, summary: Summary) -> None:
+    console.print("[bold]failed specs[/bold] (group: spec — where: first line of the failure)")
     for spec in summary.specs:
         if spec.state == "failed":
-            table.add_row(spec.group, spec.name, spec.location, first_line(spec.message))
-    return table
+            console.print(
+                f"- {spec.group}: {spec.name}\n    {spec.location}: {failure_line(spec.message)}", soft_wrap=True
+            )
 
 
 def print_summary(console: Console, summary: Summary, skips: list[Skip]) -> None:
     console.print(group_table(summary))
     console.print(skip_table(summary, skips))
     if summary.failed:
-        console.print(failure_table(summary))
+        print_failures(console, summary)
     if summary.suite_failure:
         console.print(f"[red]suite setup/teardown failed:[/red] {first_line(summary.suite_failure)}")
     console.print(

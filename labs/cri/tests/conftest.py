@@ -3,7 +3,7 @@ the swappable worker as a systemd service and that node's kubelet moved onto it;
 for the checkpoints' pods; the busybox test image in the cluster's registry.
 
 At the end, whatever happened, the node goes back to containerd and the service is stopped,
-so every other lab finds the cluster as it was (checkpoint 10 does it first, and checks it).
+so every other lab finds the cluster as it was (checkpoint 9 does it first, and checks it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Checkpoint 6 (book 4.3): restarting the runtime keeps the pods running: the same containers,
+"""Checkpoint 7 (book 4.3): restarting the runtime keeps the pods running: the same containers,
 no restart counted, still serving, and the node stays Ready."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def containers_of(kubectl: Kubectl, namespace: str) -> dict[str, tuple[str, int]
     }
 
 
-def test_06_runtime_restart_keeps_pods(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
+def test_07_runtime_restart_keeps_pods(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
     """`systemctl restart kubelab-cri`: every web container has the same ID and restart count
     afterwards, the runtime lists it running, and the Service still answers.
 

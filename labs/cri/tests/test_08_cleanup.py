@@ -1,4 +1,4 @@
-"""Checkpoint 7 (book 4.2, 4.3): deleting pods leaves nothing behind on the node: no network
+"""Checkpoint 8 (book 4.2, 4.3): deleting pods leaves nothing behind on the node: no network
 namespace, overlay mount, cgroup, monitor process or runc container of a pod that is gone."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from kubelab_labkit.waiting import eventually
 from .crilab import OURS, crictl, leftovers
 
 
-def test_07_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
+def test_08_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
     """After the lab's pods are deleted, only kube-proxy's sandbox and container remain on the
     runtime, and every namespace, mount, cgroup, monitor and runc container left belongs to them.
 

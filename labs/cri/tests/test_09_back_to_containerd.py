@@ -1,4 +1,4 @@
-"""Checkpoint 8: the node goes back to containerd and the cluster is as it was: kube-proxy runs
+"""Checkpoint 9: the node goes back to containerd and the cluster is as it was: kube-proxy runs
 there again, kubelab-cri left nothing behind, and a pod on the node pulls and runs."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from kubelab_labkit.waiting import eventually
 from .crilab import CONTAINERD, OURS, crictl, leftovers, stop_runtime, use_runtime
 
 
-def test_08_back_to_containerd(kubectl: Kubectl, cri_node: str, namespace: str, busybox: str) -> None:
+def test_09_back_to_containerd(kubectl: Kubectl, cri_node: str, namespace: str, busybox: str) -> None:
     """The kubelet moved back (drain, every kubelab-cri pod removed, the drop-in gone): the node
     reports containerd and is Ready, kube-proxy is Running on it, nothing of kubelab-cri's pods
     remains, and a busybox pod on the node Succeeds.
