@@ -181,6 +181,15 @@ def bench_scheduler(session: nox.Session) -> None:
     run(session, "python", "components/scheduler/bench/bench_scheduler.py", *session.posargs)
 
 
+@nox.session(name="bench-cri")
+def bench_cri(session: nox.Session) -> None:
+    """Pods on kubelab-cri beside pods on containerd in the same cluster: create-to-Running for 20
+    pods (3 runs, median) and each runtime's memory (prints the tables); the node goes back after."""
+    sync(session)
+    start_cluster(session)
+    run(session, "python", "components/cri/bench/bench_cri.py", *session.posargs)
+
+
 PREPARE = {"toolchain": build_toolchain, "protos": generate_protos, "cluster": start_cluster}
 
 

@@ -51,12 +51,8 @@ def cri_node(
     node = swappable_node(kubectl)
     try:
         install_site(node, lab_image)
-        install_impl(
-            node,
-            impl.path / impl.package
-            if impl is not None and impl.path and impl.package and not impl.reference
-            else None,
-        )
+        # the reference (no --impl) goes the same way as a student's package: first on the path
+        install_impl(node, impl.path / impl.package if impl is not None and impl.path and impl.package else None)
         mirror_node_images(kubectl, node, node_containers)
         start_runtime(node)
         use_runtime(kubectl, node, OURS)
