@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ def test_generate_reports_cached_then_forced(protos_copy: Path, capsys: pytest.C
     err = capsys.readouterr().err
     assert "up to date" in err and "(cached)" in err and "k8s.io/cri-api@" in err
     assert main(["generate", "--out", str(protos_copy), "--force"]) == 0
-    assert "0 written, 31 unchanged, 0 removed" in capsys.readouterr().err
+    assert re.search(r"0 written, [1-9][0-9]* unchanged, 0 removed", capsys.readouterr().err)
 
 
 def test_generate_failure_exits_1_naming_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

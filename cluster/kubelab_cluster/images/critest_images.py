@@ -12,7 +12,9 @@ critest (cri-tools v1.37.0, ``pkg/validate/consts.go`` and the test files) pulls
   ``registry.k8s.io/e2e-test-images/`` ones: ``nginx:1.14-2`` (the PID-namespace tests: a
   stand-in that looks like nginx to them, ``cluster/images/critest/nginx.c``),
   ``nonewprivs:1.3`` (a setuid-root binary printing its effective UID, ``nnp.c``) and
-  ``httpd:2.4.39-4`` (the multi-container tests: busybox httpd). ``-registry-prefix`` rewrites
+  ``httpd:2.4.39-4`` (the multi-container tests: busybox httpd), and
+  ``gcr.io/k8s-staging-cri-tools/hostnet-nginx-amd64`` (busybox httpd on port 12003).
+  ``-registry-prefix`` rewrites
   these only where critest pulls, not where it creates containers, so the runtime is pointed at
   the local registry for those hosts instead (:data:`MIRRORED_HOSTS`, its
   ``--registry-mirror``): every host's repositories live side by side in the one registry;
@@ -56,8 +58,6 @@ TAG = "1"
 NOT_BUILT: dict[str, str] = {
     f"gcr.io/{STAGING}/test-image-digest@sha256:9700f9a2...": "pinned to upstream's manifest digest: no rebuilt "
     "image has it",
-    f"gcr.io/{STAGING}/hostnet-nginx-amd64": "nginx on a host port, only for the port-forward streaming test "
-    "(skipped: no streaming server)",
     f"registry.k8s.io/{E2E}/busybox:1.29-2": f"replaced by {DEFAULT_REPO} through defaultTestContainerImage",
 }
 
@@ -69,6 +69,7 @@ PREDEFINED_GROUP = GROUP + "default-user:x:1000:\ngroup-defined-in-image:x:50000
 INDEX_HTML = b"<html><body>kubelab critest web server</body></html>\n"
 # the multi-container test waits for "httpd" in the container's log
 HTTPD = ["sh", "-c", "echo 'httpd: serving /www on port 80'; exec httpd -f -v -p 80 -h /www"]
+HOSTNET_HTTPD = ["httpd", "-f", "-v", "-p", "12003", "-h", "/www"]
 
 
 # Applets upstream's busybox has and Debian's busybox-static lacks, as shell stand-ins
@@ -181,6 +182,8 @@ def critest_images() -> list[CritestImage]:
         CritestImage(DEFAULT_REPO, (TAG,), as_index=False),
         CritestImage(WEB_SERVER_REPO, (TAG,), _www("www"), {**CONFIG, "Cmd": HTTPD, **PORT_80}, as_index=False),
         CritestImage(f"{E2E}/httpd", ("2.4.39-4",), _www("www"), {**CONFIG, "Cmd": HTTPD, **PORT_80}),
+        # images/hostnet-nginx: a web server on port 12003 in the host's network (port-forward in host network)
+        CritestImage(f"{STAGING}/hostnet-nginx-amd64", ("latest",), _www("www"), {**CONFIG, "Cmd": HOSTNET_HTTPD}),
         CritestImage(
             f"{E2E}/nginx",
             ("1.14-2",),

@@ -49,10 +49,6 @@ class Skip:
 
 SKIPS: list[Skip] = [
     Skip(
-        r"\[k8s\.io\] Streaming",
-        "Exec, Attach and PortForward need the runtime's streaming server: kubelab-cri answers UNIMPLEMENTED",
-    ),
-    Skip(
         r"\[k8s\.io\] NRI",
         "kubelab-cri has no NRI (Node Resource Interface) adaptation; critest runs these only with -nri-socket",
     ),

@@ -104,12 +104,12 @@ def test_unknown_ids_and_names(node: Node) -> None:
     for call, request in (
         (node.runtime.ContainerStatus, api_pb2.ContainerStatusRequest(container_id="nope")),
         (node.runtime.StartContainer, api_pb2.StartContainerRequest(container_id="nope")),
-        (node.runtime.StopContainer, api_pb2.StopContainerRequest(container_id="nope")),
         (node.runtime.ExecSync, api_pb2.ExecSyncRequest(container_id="nope", cmd=["true"])),
     ):
         with pytest.raises(grpc.RpcError) as err:
             call(request)  # type: ignore[operator]
         assert err.value.code() is grpc.StatusCode.NOT_FOUND, call
+    node.runtime.StopContainer(api_pb2.StopContainerRequest(container_id="nope"))  # stopping nothing is fine
     node.runtime.RemoveContainer(api_pb2.RemoveContainerRequest(container_id="nope"))  # removing nothing is fine
     sid, scfg = sandbox(node, "names")
     container(node, sid, scfg, "one", "sleep 1")
@@ -262,3 +262,26 @@ def restart_and_remove(tmp_path: Path, conf_dir: Path, image: str, runc_binary: 
     assert not any(Path("/sys/fs/cgroup/memory/kubelab-cri").glob(f"kcri-{cid}")), "no cgroup left"
     assert our_netns() == netns_before
     assert subprocess.run(["pgrep", "-f", cid], capture_output=True).returncode == 1
+
+
+def test_stats_come_from_the_containers_cgroups(node: Node) -> None:
+    sid, scfg = sandbox(node, "busy")
+    cid = container(node, sid, scfg, "spin", "dd if=/dev/zero of=/tmp/fill bs=1M count=8; exec sleep 3600")
+    other = container(node, sid, scfg, "idle", "exec sleep 3600")
+    for c in (cid, other):
+        node.runtime.StartContainer(api_pb2.StartContainerRequest(container_id=c))
+    time.sleep(1)
+    s = node.runtime.ContainerStats(api_pb2.ContainerStatsRequest(container_id=cid)).stats
+    assert s.attributes.id == cid and s.cpu.usage_core_nano_seconds.value > 0
+    assert s.memory.working_set_bytes.value > 0 and s.memory.usage_bytes.value >= s.memory.working_set_bytes.value
+    assert s.writable_layer.used_bytes.value >= 8 << 20, "the 8 MiB file is in the writable layer"
+    listed = node.runtime.ListContainerStats(
+        api_pb2.ListContainerStatsRequest(filter=api_pb2.ContainerStatsFilter(pod_sandbox_id=sid))
+    ).stats
+    assert sorted(x.attributes.id for x in listed) == sorted([cid, other])
+    by_label = node.runtime.ListContainerStats(
+        api_pb2.ListContainerStatsRequest(
+            filter=api_pb2.ContainerStatsFilter(label_selector={"io.kubernetes.container.name": "idle"})
+        )
+    ).stats
+    assert [x.attributes.id for x in by_label] == [other]

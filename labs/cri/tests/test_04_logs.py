@@ -10,7 +10,8 @@ from kubelab_labkit import kube, pods
 from kubelab_labkit.waiting import eventually
 
 TALKER = "i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.3; done"
-CRASHER = "echo run $(cat /proc/sys/kernel/random/uuid); sleep 1; exit 3"
+# exits 3 once (an emptyDir remembers), then runs on: its previous container stays the one to read
+CRASHER = "[ -f /state/ran ] && exec sleep 3600; touch /state/ran; echo run $(cat /proc/sys/kernel/random/uuid); exit 3"
 
 
 def test_04_logs_follow_and_previous(kubectl: Kubectl, cri_node: str, namespace: str, busybox: str) -> None:
@@ -20,10 +21,11 @@ def test_04_logs_follow_and_previous(kubectl: Kubectl, cri_node: str, namespace:
     Hint (4.3): the kubelet reads /var/log/pods/NS_POD_UID/CONTAINER/N.log itself: each line
     `<RFC 3339 nano time> stdout|stderr F|P <text>` (kubelab_cri/runtime/crilog.py, written by the shim).
     """
+    crasher = pods.pod("crasher", namespace, busybox, ["sh", "-c", CRASHER], node=cri_node, restart="Always")
+    crasher["spec"]["volumes"] = [{"name": "state", "emptyDir": {}}]
+    crasher["spec"]["containers"][0]["volumeMounts"] = [{"name": "state", "mountPath": "/state"}]
     kube.apply(
-        kubectl,
-        pods.pod("talker", namespace, busybox, ["sh", "-c", TALKER], node=cri_node, restart="Always"),
-        pods.pod("crasher", namespace, busybox, ["sh", "-c", CRASHER], node=cri_node, restart="Always"),
+        kubectl, pods.pod("talker", namespace, busybox, ["sh", "-c", TALKER], node=cri_node, restart="Always"), crasher
     )
     pods.wait_phase(kubectl, namespace, "talker", {"Running"}, timeout=120)
     logs = eventually(

@@ -72,12 +72,16 @@ class ImageStore:
         for path in (self.blobs, self.layers, self.images):
             path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._layer_locks: dict[str, threading.Lock] = {}
 
     # -- reading -------------------------------------------------------------------------------
     def records(self) -> list[ImageRecord]:
         out = []
         for path in sorted(self.images.glob("*.json")):
-            out.append(ImageRecord(**json.loads(path.read_text())))
+            try:
+                out.append(ImageRecord(**json.loads(path.read_text())))
+            except FileNotFoundError:
+                continue  # removed while listing
         return out
 
     def find(self, text: str) -> ImageRecord | None:
@@ -128,6 +132,12 @@ class ImageStore:
         return record
 
     def _ensure_layer(self, ref: Reference, digest: str, diff_id: str, creds: Credentials) -> None:
+        with self._lock:
+            layer_lock = self._layer_locks.setdefault(diff_id, threading.Lock())
+        with layer_lock:  # two pulls sharing a layer: one unpacks, the other finds it done
+            self._unpack_layer(ref, digest, diff_id, creds)
+
+    def _unpack_layer(self, ref: Reference, digest: str, diff_id: str, creds: Credentials) -> None:
         target = self.layers / _hex(diff_id)
         if target.is_dir():
             return

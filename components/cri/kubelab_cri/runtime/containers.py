@@ -32,7 +32,7 @@ from typing import Any
 import grpc
 
 from kubelab_cri.images.store import ImageRecord, ImageStore
-from kubelab_cri.runtime import rootfs, spec, users
+from kubelab_cri.runtime import rootfs, spec, stats, users
 from kubelab_cri.runtime.attach_socket import NAME as ATTACH_NAME
 from kubelab_cri.runtime.runc import Runc, RuncError
 from kubelab_cri.runtime.sandboxes import READY, Sandboxes
@@ -372,8 +372,12 @@ class Containers:
         return self.exit_of(c) is not None
 
     def stop(self, container_id: str, timeout: int) -> None:
+        """Stop the container; one that is already stopped, or removed, is fine (the CRI's idempotence)."""
         with self._locked(container_id):
-            c = self.get(container_id)
+            try:
+                c = self.get(container_id)
+            except NotFound:
+                return
             if self.exit_of(c) is not None or not c.pid:
                 return
             every = not c.own_pid_namespace
@@ -392,9 +396,10 @@ class Containers:
 
     def remove(self, container_id: str) -> None:
         try:
-            self.stop(container_id, 0)
+            self.get(container_id)
         except NotFound:
             return  # already removed
+        self.stop(container_id, 0)
         with self._locked(container_id):
             self._destroy(container_id)
         with self._lock:
@@ -430,8 +435,11 @@ class Containers:
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(OSError, ValueError):
                     os.kill(int(pid_file.read_text()), signal.SIGKILL)
-                proc.kill()
-                proc.communicate()
+                try:  # runc reaps what it ran; killed first, runc would leave a zombie to the container's init
+                    proc.communicate(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
                 raise GrpcStatusError(
                     f"ExecSync {cmd!r} in {c.name}: timed out after {timeout} s",
                     code=grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -531,6 +539,28 @@ class Containers:
 
     def images_in_use(self) -> set[str]:
         return {c.image_id for c in self.all()}
+
+    def stats(self, container_id: str) -> api_pb2.ContainerStats:
+        c = self.get(container_id)
+        attributes = api_pb2.ContainerAttributes(
+            id=c.id, metadata=c.metadata(), labels=c.labels, annotations=c.annotations
+        )
+        pid = c.pid if self.state_of(c) == RUNNING else None
+        return stats.container_stats(attributes, pid, self.dir / c.id / "upper", str(self.dir))
+
+    def list_stats(self, wanted: api_pb2.ContainerStatsFilter | None) -> list[api_pb2.ContainerStats]:
+        out = []
+        for c in self.all():
+            if wanted is not None:
+                if wanted.id and c.id != wanted.id:
+                    continue
+                if wanted.pod_sandbox_id and c.sandbox_id != wanted.pod_sandbox_id:
+                    continue
+                if any(c.labels.get(k) != v for k, v in wanted.label_selector.items()):
+                    continue
+            with contextlib.suppress(NotFound):
+                out.append(self.stats(c.id))
+        return out
 
     def list(self, wanted: api_pb2.ContainerFilter | None) -> list[api_pb2.Container]:
         out = []

@@ -175,9 +175,13 @@ class Sandboxes:
         sandbox.network_result = result
         sandbox.ips = [str(ip.get("address", "")).split("/")[0] for ip in result.get("ips") or [] if ip.get("address")]
 
-    def stop(self, sandbox_id: str) -> Sandbox:
+    def stop(self, sandbox_id: str) -> Sandbox | None:
+        """Stop the sandbox (its network torn down); None for one already removed (idempotent)."""
         with self._lock:
-            sandbox = self.get(sandbox_id)
+            try:
+                sandbox = self.get(sandbox_id)
+            except NotFound:
+                return None
             if sandbox.netns:
                 ns = Netns(sandbox.netns)
                 if ns.exists():
@@ -194,9 +198,7 @@ class Sandboxes:
             return sandbox
 
     def remove(self, sandbox_id: str) -> None:
-        try:
-            self.stop(sandbox_id)
-        except NotFound:
+        if self.stop(sandbox_id) is None:
             return  # already removed: idempotent
         shutil.rmtree(self.files(sandbox_id), ignore_errors=True)
         self._path(sandbox_id).unlink(missing_ok=True)

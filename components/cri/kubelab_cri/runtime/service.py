@@ -40,6 +40,8 @@ HAVE = (
     "Exec",
     "Attach",
     "PortForward",
+    "ContainerStats",
+    "ListContainerStats",
 )
 
 
@@ -91,7 +93,6 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
         self, request: api_pb2.StopPodSandboxRequest, context: grpc.ServicerContext
     ) -> api_pb2.StopPodSandboxResponse:
         sandboxes = self._sandboxes()
-        sandboxes.get(request.pod_sandbox_id)  # NOT_FOUND before anything is stopped
         if self.containers is not None:  # no infra process: stopping the pod stops its containers
             for c in self.containers.of_sandbox(request.pod_sandbox_id):
                 self.containers.stop(c.id, 0)
@@ -180,6 +181,17 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
     ) -> api_pb2.UpdateRuntimeConfigResponse:
         # The kubelet sends the node's pod CIDR; the node's CNI configuration already has it.
         return api_pb2.UpdateRuntimeConfigResponse()
+
+    def ContainerStats(
+        self, request: api_pb2.ContainerStatsRequest, context: grpc.ServicerContext
+    ) -> api_pb2.ContainerStatsResponse:
+        return api_pb2.ContainerStatsResponse(stats=self._containers().stats(request.container_id))
+
+    def ListContainerStats(
+        self, request: api_pb2.ListContainerStatsRequest, context: grpc.ServicerContext
+    ) -> api_pb2.ListContainerStatsResponse:
+        wanted = request.filter if request.HasField("filter") else None
+        return api_pb2.ListContainerStatsResponse(stats=self._containers().list_stats(wanted))
 
     # -- streaming -----------------------------------------------------------------------------
     def _streaming(self) -> StreamingServer:

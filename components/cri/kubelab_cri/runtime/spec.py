@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kubelab_cri.runtime import seccomp
 from kubelab_cri.runtime.users import User
 from kubelab_kit import capabilities
-from kubelab_kit.grpc import InvalidArgument
+from kubelab_kit.grpc import InvalidArgument, Unimplemented
 from kubelab_protos.gen.cri.v1 import api_pb2
 
 OCI_VERSION = "1.2.0"
@@ -172,7 +173,7 @@ def request_mounts(mounts: Iterable[api_pb2.Mount]) -> list[dict[str, Any]]:
     out = []
     for m in mounts:
         if m.HasField("image") and m.image.image:
-            raise InvalidArgument(f"mount {m.container_path}: image volumes are not supported by kubelab-cri")
+            raise Unimplemented(f"mount {m.container_path}: image volumes are not supported by kubelab-cri")
         if not m.container_path.startswith("/"):
             raise InvalidArgument(f"mount {m.container_path!r}: the container path must be absolute")
         if not os.path.exists(m.host_path):
@@ -363,6 +364,14 @@ def build(
         "devices": nodes,
         "sysctl": dict(pod.sysctls),
     }
+    filtered = seccomp.profile(sc, caps, privileged)
+    if filtered is not None:
+        linux["seccomp"] = filtered
+    propagations = {m.propagation for m in config.mounts}
+    if api_pb2.PROPAGATION_BIDIRECTIONAL in propagations:  # a mount made inside must reach the host
+        linux["rootfsPropagation"] = "rshared"
+    elif api_pb2.PROPAGATION_HOST_TO_CONTAINER in propagations:
+        linux["rootfsPropagation"] = "rslave"
     if not privileged:
         linux["maskedPaths"] = list(sc.masked_paths) or list(MASKED_PATHS)
         linux["readonlyPaths"] = list(sc.readonly_paths) or list(READONLY_PATHS)

@@ -67,6 +67,8 @@ def resolve(
     supplemental: list[int] | None = None,
     strict: bool = False,
 ) -> User:
+    if run_as_group is not None and run_as_user is None and not run_as_username:
+        raise InvalidArgument("run_as_group is set without run_as_user (or run_as_username): a group needs a user")
     user_part, _, group_part = image_user.partition(":")
     if run_as_user is not None:  # the request names the user: the image's group goes with the image's user
         user_key, group_part = str(run_as_user), ""
