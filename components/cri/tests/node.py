@@ -61,7 +61,10 @@ def sandbox(n: Node, name: str, **extra: object) -> tuple[str, api_pb2.PodSandbo
     cfg.log_directory = str(n.logs / name)
     cfg.dns_config.CopyFrom(api_pb2.DNSConfig(servers=["10.96.0.10"], searches=["default.svc.cluster.local"]))
     for key, value in extra.items():
-        setattr(cfg, key, value)
+        if key == "namespace_options":
+            cfg.linux.security_context.namespace_options.CopyFrom(value)  # type: ignore[arg-type]
+        else:
+            setattr(cfg, key, value)
     return n.runtime.RunPodSandbox(api_pb2.RunPodSandboxRequest(config=cfg)).pod_sandbox_id, cfg
 
 
@@ -87,7 +90,7 @@ def container(
             cfg.stdin = bool(value)
         elif key == "supplemental_groups":
             cfg.linux.security_context.supplemental_groups.extend(value)  # type: ignore[arg-type]
-        elif isinstance(value, api_pb2.Int64Value):
+        elif hasattr(value, "DESCRIPTOR"):  # a message field: Int64Value, NamespaceOption
             getattr(cfg.linux.security_context, key).CopyFrom(value)
         else:
             setattr(cfg.linux.security_context, key, value)

@@ -5,6 +5,7 @@ context, resources, a restart of the runtime, and nothing left behind after remo
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -285,3 +286,47 @@ def test_stats_come_from_the_containers_cgroups(node: Node) -> None:
         )
     ).stats
     assert [x.attributes.id for x in by_label] == [other]
+
+
+def ns_of(node: Node, cid: str, kind: str) -> str:
+    return exec_sync(node, cid, "readlink", f"/proc/self/ns/{kind}").stdout.decode().strip()
+
+
+def test_a_pod_shares_ipc_and_uts_and_on_request_one_pid_namespace(node: Node, tmp_path: Path) -> None:
+    shared = api_pb2.NamespaceOption(pid=api_pb2.POD, ipc=api_pb2.POD)
+    sid, scfg = sandbox(node, "shared", namespace_options=shared)
+    first = container(node, sid, scfg, "first", "exec sleep 3601", namespace_options=shared)
+    second = container(node, sid, scfg, "second", "exec sleep 3602", namespace_options=shared)
+    alone = container(
+        node,
+        sid,
+        scfg,
+        "alone",
+        "exec sleep 3603",
+        namespace_options=api_pb2.NamespaceOption(ipc=api_pb2.POD, pid=api_pb2.CONTAINER),
+    )
+    for c in (first, second, alone):
+        node.runtime.StartContainer(api_pb2.StartContainerRequest(container_id=c))
+    assert ns_of(node, first, "ipc") == ns_of(node, second, "ipc") == ns_of(node, alone, "ipc"), "the pod's IPC"
+    assert ns_of(node, first, "uts") == ns_of(node, alone, "uts") and exec_sync(node, alone, "hostname").stdout == (
+        b"shared-host\n"
+    )
+    assert ns_of(node, first, "pid") == ns_of(node, second, "pid") != ns_of(node, alone, "pid")
+    seen = exec_sync(node, first, "ps", "-o", "pid,args").stdout.decode()
+    assert "sleep 3602" in seen and "sleep 3603" not in seen, f"the pod's processes, one PID namespace: {seen}"
+    assert re.search(r"^\s*1 .*python", seen, re.M), f"PID 1 is the pod's holder: {seen}"
+    holder = node.runtime.PodSandboxStatus(api_pb2.PodSandboxStatusRequest(pod_sandbox_id=sid))
+    assert holder.status.state == api_pb2.SANDBOX_READY
+    pins = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if sid in line]
+    assert len(pins) == 2, f"IPC and UTS pinned under the sandbox: {pins}"
+    holder_pid = int(
+        json.loads((node.root / "store" / "sandboxes" / sid / "ns" / "pid-holder.json").read_text())["pid"]
+    )
+    assert os.readlink(f"/proc/{holder_pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    node.runtime.StopPodSandbox(api_pb2.StopPodSandboxRequest(pod_sandbox_id=sid))
+    assert not [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if sid in line]
+    time.sleep(0.2)
+    assert not Path(f"/proc/{holder_pid}").exists(), "the PID holder is gone with the pod"
+    with pytest.raises(grpc.RpcError) as err:
+        container(node, sid, scfg, "late", "true", namespace_options=shared)
+    assert err.value.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION)

@@ -3,6 +3,8 @@ namespace, overlay mount, cgroup, monitor process or runc container of a pod tha
 
 from __future__ import annotations
 
+import json
+
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
@@ -10,8 +12,9 @@ from .crilab import OURS, crictl, leftovers
 
 
 def test_08_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
-    """After the lab's pods are deleted, only kube-proxy's sandbox and container remain on the
-    runtime, and every namespace, mount, cgroup, monitor and runc container left belongs to them.
+    """After the lab's pods are deleted, only the node's DaemonSet pods (kube-proxy, and the CNI
+    lab's agent once that lab has run) remain on the runtime, and every namespace, mount, cgroup,
+    monitor and runc container left belongs to them.
 
     Hint (4.2, 4.3): StopPodSandbox runs the CNI DEL and deletes the namespace; RemoveContainer
     deletes the runc container, unmounts the overlay and removes the bundle; the monitor exits
@@ -19,21 +22,23 @@ def test_08_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namesp
     """
     kubectl.run("-n", namespace, "delete", "deployment,pods", "--all", "--grace-period=1", "--wait=true", timeout=180)
 
-    def only_kube_proxy() -> list[str]:
-        sandboxes = crictl(cri_node, OURS, "pods", "-q", "--no-trunc").split()
-        names = crictl(cri_node, OURS, "pods", "-o", "json")
-        assert len(sandboxes) == 1 and '"kube-proxy-' in names, f"sandboxes left: {names}"
-        return sandboxes
+    def only_daemonsets() -> list[str]:
+        items = json.loads(crictl(cri_node, OURS, "pods", "-o", "json"))["items"]
+        names = sorted(f"{i['metadata']['namespace']}/{i['metadata']['name']}" for i in items)
+        assert all(n.startswith("kube-system/") for n in names), f"sandboxes left: {names}"
+        assert any(n.startswith("kube-system/kube-proxy-") for n in names), f"kube-proxy's sandbox is gone: {names}"
+        return [i["id"] for i in items]
 
-    eventually(only_kube_proxy, timeout=120, what="only kube-proxy's sandbox on the runtime")
+    sandboxes = eventually(only_daemonsets, timeout=120, what="only the DaemonSet pods' sandboxes on the runtime")
     containers = set(crictl(cri_node, OURS, "ps", "-a", "-q", "--no-trunc").split())
+    owners = containers | set(sandboxes)  # a pod's pinned IPC/UTS namespaces are mounts of its sandbox
     running = set(crictl(cri_node, OURS, "ps", "--state", "running", "-q", "--no-trunc").split())
 
     def clean() -> bool:
         left = leftovers(cri_node)
-        assert left["netns"] == [], f"network namespaces left: {left['netns']} (kube-proxy uses the host's)"
+        assert left["netns"] == [], f"network namespaces left: {left['netns']} (DaemonSet pods use the host's)"
         for what in ("mounts", "cgroups", "runc"):
-            strays = [entry for entry in left[what] if not any(cid in entry for cid in containers)]
+            strays = [entry for entry in left[what] if not any(owner in entry for owner in owners)]
             assert strays == [], f"{what} of containers that are gone: {strays}"
         monitored = [cid for cid in running if any(cid in line for line in left["monitors"])]
         assert len(left["monitors"]) == len(running) == len(monitored), (

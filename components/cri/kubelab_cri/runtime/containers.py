@@ -249,6 +249,7 @@ class Containers:
                 target = self.get(sc.namespace_options.target_id)
                 target_pid = target.pid if self.state_of(target) == RUNNING else None
         files = self.sandboxes.files(sandbox.id)
+        shared = self.sandboxes.namespaces(sandbox.id)
         pod = spec.PodContext(
             netns_path=sandbox.netns_path,
             hostname=sandbox.hostname,
@@ -256,6 +257,9 @@ class Containers:
             hostname_file=files / "hostname" if (files / "hostname").is_file() else None,
             sysctls=sandbox.sysctls,
             cgroup_parent=sandbox.cgroup_parent,
+            ipc_path=shared.ipc_path(),
+            uts_path=shared.uts_path(),
+            pid_path=shared.pid_path(),
         )
         document = spec.build(
             config=config,
@@ -457,11 +461,16 @@ class Containers:
             raise FailedPrecondition(f"{call} {container_id}: the container is not running")
         return c
 
-    def stream_exec(self, container_id: str, cmd: list[str], tty: bool) -> tuple[list[str], Path]:
-        """``runc exec`` argv for a streamed command, and its process file (the caller removes it)."""
+    def stream_exec(
+        self, container_id: str, cmd: list[str], tty: bool, size: tuple[int, int] | None = None
+    ) -> tuple[list[str], Path]:
+        """``runc exec`` argv for a streamed command, and its process file (the caller removes it);
+        ``size`` (width, height) is the terminal's size when the command starts."""
         c = self._running(container_id, "Exec")
         document = json.loads((self.dir / c.id / "config.json").read_text())
         process = spec.exec_process(document, cmd, tty=tty)
+        if tty and size is not None and size[0] > 0 and size[1] > 0:
+            process["consoleSize"] = {"width": size[0], "height": size[1]}
         process_file = self._state_dir(c.id) / f"stream-{secrets.token_hex(4)}.json"
         process_file.write_text(json.dumps(process))
         return self.runc.argv("exec", "--process", str(process_file), c.id), process_file

@@ -27,6 +27,7 @@ from typing import Any
 
 import grpc
 
+from kubelab_cri.runtime.pod_namespaces import PodNamespaces
 from kubelab_kit.cni import Netns, PluginError, PluginNotFound
 from kubelab_kit.cni.conflist import Attachment, NetworkConfigError, NetworkList, add, delete
 from kubelab_kit.grpc import GrpcStatusError, InvalidArgument, NotFound
@@ -134,14 +135,27 @@ class Sandboxes:
             sysctls=dict(config.linux.sysctls),
         )
         self._write_files(sandbox, config)
-        if not host_network:
-            try:
+        options = config.linux.security_context.namespace_options
+        shared = self.namespaces(sandbox.id)
+        try:
+            shared.create(
+                ipc=options.ipc == api_pb2.POD,
+                uts=not host_network,
+                hostname=config.hostname,
+                pid=options.pid == api_pb2.POD,
+            )
+            if not host_network:
                 self._network_up(sandbox, config)
-            except BaseException:
-                shutil.rmtree(self.files(sandbox.id), ignore_errors=True)
-                raise
+        except BaseException:
+            shared.release()
+            shutil.rmtree(self.files(sandbox.id), ignore_errors=True)
+            raise
         self._save(sandbox)
         return sandbox
+
+    def namespaces(self, sandbox_id: str) -> PodNamespaces:
+        """The IPC, UTS and (for shareProcessNamespace) PID namespaces the pod's containers join."""
+        return PodNamespaces(self.files(sandbox_id) / "ns")
 
     def files(self, sandbox_id: str) -> Path:
         """The pod's own files, bound into each of its containers: ``resolv.conf``, ``hostname``."""
@@ -193,6 +207,7 @@ class Sandboxes:
                             code=grpc.StatusCode.UNKNOWN,
                         ) from exc
                     ns.delete()
+            self.namespaces(sandbox_id).release()
             sandbox.state = NOTREADY
             self._save(sandbox)
             return sandbox

@@ -80,6 +80,9 @@ class PodContext:
     hostname_file: Path | None
     sysctls: Mapping[str, str]
     cgroup_parent: str
+    ipc_path: str | None = None  # the pod's pinned namespaces (None: the container gets its own)
+    uts_path: str | None = None
+    pid_path: str | None = None  # the pod's PID namespace, while its holder runs
 
 
 def held_capabilities() -> set[str]:
@@ -290,8 +293,10 @@ def namespaces(
     out: list[dict[str, Any]] = [{"type": "mount"}]
     if pod.netns_path:
         out.append({"type": "network", "path": pod.netns_path})
-        out.append({"type": "uts"})  # the pod's hostname; host-network pods keep the node's
-    if options.ipc != api_pb2.NODE:
+        out.append(_joined("uts", pod.uts_path))  # the pod's hostname; host-network pods keep the node's
+    if options.ipc == api_pb2.POD:
+        out.append(_joined("ipc", pod.ipc_path))
+    elif options.ipc == api_pb2.CONTAINER:
         out.append({"type": "ipc"})
     if options.pid == api_pb2.CONTAINER:
         out.append({"type": "pid"})
@@ -300,11 +305,18 @@ def namespaces(
             raise InvalidArgument(f"target container {options.target_id!r} is not running")
         out.append({"type": "pid", "path": f"/proc/{target_pid}/ns/pid"})
     elif options.pid == api_pb2.POD:
-        raise InvalidArgument(
-            "a pod-wide PID namespace (shareProcessNamespace) is not supported: kubelab-cri pins a pod's "
-            "network namespace only and runs no infra process to hold a PID namespace"
-        )
+        if pod.pid_path is None:
+            raise InvalidArgument(
+                "namespace_options.pid is POD but the sandbox has no pod-wide PID namespace (its config did "
+                "not ask for one, or its holder is gone)"
+            )
+        out.append({"type": "pid", "path": pod.pid_path})
     return out
+
+
+def _joined(kind: str, path: str | None) -> dict[str, Any]:
+    """Join the pod's pinned namespace, or a new one when the sandbox has none pinned."""
+    return {"type": kind, "path": path} if path else {"type": kind}
 
 
 def build(

@@ -24,9 +24,11 @@ def exec_handler(containers: Containers) -> Callable[[api_pb2.ExecRequest, str, 
         wanted = Wanted(request.stdin, request.stdout, request.stderr, request.tty)
         if not channels.wait_for(wanted.stream_types(protocol)):
             return status(protocol, None, error=NO_STREAMS)
-        argv, process_file = containers.stream_exec(request.container_id, list(request.cmd), request.tty)
+        resizes = exec_io.Resizes(channels.get("resize") if request.tty else None)
+        size = resizes.first() if request.tty else None
+        argv, process_file = containers.stream_exec(request.container_id, list(request.cmd), request.tty, size)
         try:
-            code = exec_io.run(argv, wanted, channels)
+            code = exec_io.run(argv, wanted, channels, resizes, size)
         finally:
             process_file.unlink(missing_ok=True)
         return status(protocol, code, command=list(request.cmd))
