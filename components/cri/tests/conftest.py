@@ -37,7 +37,7 @@ def node(tmp_path: Path, image: str, runc_binary: str) -> Iterator[Node]:
     with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
         images = api_pb2_grpc.ImageServiceStub(channel)
         images.PullImage(api_pb2.PullImageRequest(image=api_pb2.ImageSpec(image=image)))
-        n = Node(tmp_path, tmp_path / "pods", api_pb2_grpc.RuntimeServiceStub(channel), images, image)
+        n = Node.over(channel, tmp_path, image)
         yield n
         for s in n.runtime.ListPodSandbox(api_pb2.ListPodSandboxRequest()).items:
             n.runtime.RemovePodSandbox(api_pb2.RemovePodSandboxRequest(pod_sandbox_id=s.id))

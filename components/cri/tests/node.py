@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
+
 from kubelab_cri.images.registry import RegistryClient
 from kubelab_cri.images.service import ImageService
 from kubelab_cri.images.store import ImageStore
@@ -33,6 +35,17 @@ class Node:
     runtime: api_pb2_grpc.RuntimeServiceStub
     images: api_pb2_grpc.ImageServiceStub
     image: str
+
+    @classmethod
+    def over(cls, channel: grpc.Channel, root: Path, image: str) -> Node:
+        """The node of a runtime serving under ``root``, through ``channel``."""
+        return cls(
+            root,
+            root / "pods",
+            api_pb2_grpc.RuntimeServiceStub(channel),
+            api_pb2_grpc.ImageServiceStub(channel),
+            image,
+        )
 
 
 @contextmanager

@@ -217,13 +217,7 @@ def test_a_restarted_runtime_keeps_containers_and_remove_leaves_nothing(
 def restart_and_remove(tmp_path: Path, conf_dir: Path, image: str, runc_binary: str) -> None:
     netns_before = our_netns()
     with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
-        n = Node(
-            tmp_path,
-            tmp_path / "pods",
-            api_pb2_grpc.RuntimeServiceStub(channel),
-            api_pb2_grpc.ImageServiceStub(channel),
-            image,
-        )
+        n = Node.over(channel, tmp_path, image)
         n.images.PullImage(api_pb2.PullImageRequest(image=api_pb2.ImageSpec(image=image)))
         sid, scfg = sandbox(n, "kept")
         cid = container(n, sid, scfg, "app", "while true; do echo tick; sleep 0.2; done")
@@ -236,13 +230,7 @@ def restart_and_remove(tmp_path: Path, conf_dir: Path, image: str, runc_binary: 
     time.sleep(0.5)
     assert Path(f"/proc/{pid}").exists()
     with server(tmp_path, conf_dir, runc_binary) as srv, connect(srv.path) as channel:
-        n = Node(
-            tmp_path,
-            tmp_path / "pods",
-            api_pb2_grpc.RuntimeServiceStub(channel),
-            api_pb2_grpc.ImageServiceStub(channel),
-            image,
-        )
+        n = Node.over(channel, tmp_path, image)
         assert status(n, cid).state == api_pb2.CONTAINER_RUNNING
         assert exec_sync(n, cid, "echo", "still here").stdout == b"still here\n"
         log = Path(status(n, cid).log_path)
@@ -314,7 +302,7 @@ def test_a_pod_shares_ipc_and_uts_and_on_request_one_pid_namespace(node: Node, t
     assert ns_of(node, first, "pid") == ns_of(node, second, "pid") != ns_of(node, alone, "pid")
     seen = exec_sync(node, first, "ps", "-o", "pid,args").stdout.decode()
     assert "sleep 3602" in seen and "sleep 3603" not in seen, f"the pod's processes, one PID namespace: {seen}"
-    assert re.search(r"^\s*1 .*python", seen, re.M), f"PID 1 is the pod's holder: {seen}"
+    assert re.search(r"^\s*1 .*kubelab_cri.runtime.pod_reaper", seen, re.M), f"PID 1 is the pod's holder: {seen}"
     holder = node.runtime.PodSandboxStatus(api_pb2.PodSandboxStatusRequest(pod_sandbox_id=sid))
     assert holder.status.state == api_pb2.SANDBOX_READY
     pins = [line for line in Path("/proc/self/mountinfo").read_text().splitlines() if sid in line]

@@ -5,7 +5,8 @@
   has to stay alive for them.
 - A pod-wide PID namespace (``shareProcessNamespace``) cannot be pinned that way: a PID namespace
   whose init has exited accepts no new process. A holder stays alive as its PID 1, a few lines of
-  Python that reap whatever is re-parented to them (orphans of every container of the pod).
+  Python (:mod:`kubelab_cri.runtime.pod_reaper`) that reap whatever is re-parented to them
+  (orphans of every container of the pod).
 
 Everything lives under the sandbox's own folder (``ns/``), so a runtime restart finds it again,
 and ``release`` undoes it whatever was left half done.
@@ -24,23 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelab_kit.grpc import GrpcStatusError
-
-# PID 1 of the pod: reap every child (the kernel re-parents a container's orphans here), exit on SIGTERM.
-REAPER = """
-import os, signal
-def reap(*_):
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-signal.signal(signal.SIGCHLD, reap)
-signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-while True:
-    signal.pause()
-"""
 
 SET_HOSTNAME = "import socket, sys; socket.sethostname(sys.argv[1])"
 
@@ -96,7 +80,7 @@ class PodNamespaces:
 
     def _start_holder(self) -> None:
         unshare = subprocess.Popen(
-            ["unshare", "--pid", "--fork", "--", sys.executable, "-c", REAPER],
+            ["unshare", "--pid", "--fork", "--", sys.executable, "-m", "kubelab_cri.runtime.pod_reaper"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from kubelab_cri.runtime.attach_socket import NAME as ATTACH_NAME
 from kubelab_cri.runtime.attach_socket import AttachServer
+from kubelab_cri.runtime.cgroups import memory_cgroup
 from kubelab_cri.runtime.crilog import LogFile, copy_stream
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -47,22 +48,6 @@ def become_subreaper() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
-
-
-def memory_cgroup(pid: int) -> Path | None:
-    """The container's memory cgroup directory (cgroup v1 ``memory`` or the v2 unified one)."""
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            return Path("/sys/fs/cgroup/memory") / path.lstrip("/")
-    for line in lines:
-        if line.startswith("0::"):
-            return Path("/sys/fs/cgroup") / line[3:].lstrip("/")
-    return None
 
 
 def oom_kills(cgroup: Path | None) -> int:

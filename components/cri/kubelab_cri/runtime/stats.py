@@ -16,30 +16,8 @@ import os
 import time
 from pathlib import Path
 
+from kubelab_cri.runtime.cgroups import cgroup_dirs
 from kubelab_protos.gen.cri.v1 import api_pb2
-
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-
-
-def cgroup_dirs(pid: int) -> dict[str, Path]:
-    """controller -> the process's cgroup directory (``""``: the v2 unified hierarchy)."""
-    out: dict[str, Path] = {}
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return out
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        for controller in controllers.split(",") if controllers else [""]:
-            base = CGROUP_ROOT if controller == "" else CGROUP_ROOT / controller
-            if (
-                controller == ""
-                and (CGROUP_ROOT / "unified").is_dir()
-                and not (CGROUP_ROOT / "cgroup.controllers").exists()
-            ):
-                base = CGROUP_ROOT / "unified"
-            out[controller] = base / path.lstrip("/")
-    return out
 
 
 def _read_int(path: Path) -> int:
