@@ -159,6 +159,7 @@ def critest(session: nox.Session) -> None:
     and the failures; fails below the pass-rate threshold). Arguments go to the runner: --focus REGEX, --keep."""
     sync(session)
     run(session, "kubelab-host", "packages")
+    generate_protos(session)
     run(session, "kubelab-toolchain", "build", "critest", "crictl", "runc", "cni-plugins")
     run(session, "python", "components/cri/conformance/critest_run.py", *session.posargs)
 

@@ -173,9 +173,24 @@ def test_image_status_of_an_absent_image_is_empty_and_remove_is_idempotent(
     assert len(list(store.layers.iterdir())) == 1, "the shared layer stays, the other goes"
 
 
-def test_image_fs_info_reports_the_store(images: api_pb2_grpc.ImageServiceStub, store: ImageStore) -> None:
+def brute_usage(root: Path) -> tuple[int, int]:
+    paths = list(root.rglob("*"))
+    return sum(p.lstat().st_size for p in paths if p.is_file() and not p.is_symlink()), len(paths)
+
+
+def test_image_fs_info_reports_the_store(
+    images: api_pb2_grpc.ImageServiceStub, registry: Registry, store: ImageStore
+) -> None:
+    pull(images, f"{registry.host}/lab/app:v1")
     fs = images.ImageFsInfo(api_pb2.ImageFsInfoRequest()).image_filesystems[0]
     assert fs.fs_id.mountpoint == str(store.root) and fs.timestamp > 0
+    assert (fs.used_bytes.value, fs.inodes_used.value) == brute_usage(store.root)
+    extra = store.root / "containers" / "c1" / "upper" / "written"
+    extra.parent.mkdir(parents=True)
+    extra.write_bytes(b"x" * 5000)
+    (extra.parent / "link").symlink_to(extra)
+    fs = images.ImageFsInfo(api_pb2.ImageFsInfoRequest()).image_filesystems[0]  # the layers' sizes are cached now
+    assert (fs.used_bytes.value, fs.inodes_used.value) == brute_usage(store.root)
 
 
 def test_crictl_pulls_lists_and_removes(socket: Path, registry: Registry) -> None:

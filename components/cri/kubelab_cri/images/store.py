@@ -15,10 +15,13 @@ A pull writes blobs and layers first and the record last, so an interrupted pull
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
+import os
 import shutil
+import stat
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,6 +75,7 @@ class ImageStore:
         for path in (self.blobs, self.layers, self.images):
             path.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._layer_usage: dict[str, tuple[int, int]] = {}  # layer dir name -> (bytes, inodes)
         self._layer_locks: dict[str, threading.Lock] = {}
 
     # -- reading -------------------------------------------------------------------------------
@@ -174,10 +178,48 @@ class ImageStore:
                     shutil.rmtree(self.layers / _hex(layer), ignore_errors=True)
 
     def usage(self) -> tuple[int, int]:
-        """Bytes and inodes under the store (ImageFsInfo)."""
-        total, inodes = 0, 0
-        for path in self.root.rglob("*"):
-            inodes += 1
-            if path.is_file() and not path.is_symlink():
-                total += path.lstat().st_size
+        """Bytes (regular files) and inodes under the store, for ImageFsInfo, which the kubelet
+        asks for every few seconds. Unpacked layers never change, so each is walked once; the
+        rest (image records, containers' upper dirs) each time. Mounts below the store (a running
+        container's merged root) are not entered: their files are the layers' and upper dirs'."""
+        root_dev = self.root.stat().st_dev
+        total, inodes = walk_usage(self.root, root_dev, skip=self.layers)
+        present = set()
+        with contextlib.suppress(FileNotFoundError), os.scandir(self.layers) as entries:
+            for entry in entries:
+                inodes += 1
+                if entry.name.endswith(".unpacking"):
+                    used = walk_usage(Path(entry.path), root_dev)  # still growing: not cached
+                else:
+                    present.add(entry.name)
+                    used = self._layer_usage.get(entry.name) or walk_usage(Path(entry.path), root_dev)
+                    self._layer_usage[entry.name] = used
+                total, inodes = total + used[0], inodes + used[1]
+        for gone in set(self._layer_usage) - present:
+            del self._layer_usage[gone]
         return total, inodes
+
+
+def walk_usage(top: Path, device: int, skip: Path | None = None) -> tuple[int, int]:
+    """Bytes of the regular files and the number of entries below ``top``, symlinks not
+    followed, directories on another device (mounts) and ``skip`` counted but not entered."""
+    total = inodes = 0
+    stack = [str(top)]
+    while stack:
+        try:
+            entries = os.scandir(stack.pop())
+        except OSError:  # removed meanwhile, or unreadable
+            continue
+        with entries:
+            for entry in entries:
+                inodes += 1
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(st.st_mode):
+                    if st.st_dev == device and entry.path != str(skip):
+                        stack.append(entry.path)
+                elif stat.S_ISREG(st.st_mode):
+                    total += st.st_size
+    return total, inodes
