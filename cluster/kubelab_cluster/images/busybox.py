@@ -37,13 +37,20 @@ def _add(tar: tarfile.TarFile, name: str, kind: bytes, mode: int, data: bytes = 
     tar.addfile(info, io.BytesIO(data) if data else None)
 
 
+def with_parents(names: list[str], dirs: set[str]) -> set[str]:
+    """``dirs`` and every directory the applet paths ``names`` (``usr/bin/env``) need."""
+    out = set(dirs)
+    for name in names:
+        parts = name.split("/")[:-1]
+        out.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    return out
+
+
 def busybox_layer(busybox: Path = BUSYBOX) -> bytes:
     """The gzipped layer tar (gzip with no timestamp: reproducible)."""
     names = applets(busybox)
-    dirs = {"bin", "etc", "tmp", "var", "root", "home", "proc", "sys", "dev", "usr", "usr/bin", "usr/sbin", "sbin"}
-    for name in names:
-        parts = name.split("/")[:-1]
-        dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    base = {"bin", "etc", "tmp", "var", "root", "home", "proc", "sys", "dev", "usr", "usr/bin", "usr/sbin", "sbin"}
+    dirs = with_parents(names, base)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for d in sorted(dirs):

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelab_cluster.cache import cache_root
-from kubelab_cluster.images.busybox import BUSYBOX, CONFIG, MTIME, applets
+from kubelab_cluster.images.busybox import BUSYBOX, CONFIG, MTIME, applets, with_parents
 from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.images.oci_registry import Registry, layer, push_image
 from kubelab_cluster.images.scratch import GROUP, PASSWD
@@ -95,10 +95,8 @@ def busybox_hardlinked_layer(busybox: Path = BUSYBOX) -> bytes:
     """busybox as upstream's image has it: every applet a hard link to ``/bin/busybox`` (a masked
     ``/bin/ls`` then hides ls only, not the shell), plus ``pgrep`` and ``ipcs`` stand-ins."""
     names = [n for n in applets(busybox) if n not in {"usr/bin/pgrep", "usr/bin/ipcs"}]
-    dirs = {"bin", "etc", "tmp", "var", "var/run", "root", "home", "proc", "sys", "dev", "usr", "usr/bin", "sbin"}
-    for name in names:
-        parts = name.split("/")[:-1]
-        dirs.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    base = {"bin", "etc", "tmp", "var", "var/run", "root", "home", "proc", "sys", "dev", "usr", "usr/bin", "sbin"}
+    dirs = with_parents(names, base)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
 
