@@ -175,7 +175,7 @@ def test_image_status_of_an_absent_image_is_empty_and_remove_is_idempotent(
 
 def brute_usage(root: Path) -> tuple[int, int]:
     paths = list(root.rglob("*"))
-    return sum(p.lstat().st_size for p in paths if p.is_file() and not p.is_symlink()), len(paths)
+    return sum(p.lstat().st_blocks * 512 for p in paths if p.is_file() and not p.is_symlink()), len(paths)
 
 
 def test_image_fs_info_reports_the_store(

@@ -175,6 +175,17 @@ def leftovers(node: str) -> dict[str, list[str]]:
     return out
 
 
+def daemonset_pods(kubectl: Kubectl, node: str) -> list[dict[str, Any]]:
+    """The node's pods that a DaemonSet owns (kube-proxy; the CNI lab's agent once it has run)."""
+    items = kubectl.json("get", "pods", "-A", "--field-selector", f"spec.nodeName={node}")["items"]
+    return [
+        p
+        for p in items
+        if any(o.get("kind") == "DaemonSet" for o in p["metadata"].get("ownerReferences", []))
+        and "deletionTimestamp" not in p["metadata"]
+    ]
+
+
 def mirror_node_images(kubectl: Kubectl, node: str, node_containers: list[str]) -> list[str]:
     """Every image the node's DaemonSet pods run, in the cluster's registry under its repository
     path (``registry.k8s.io/kube-proxy:v1.37.2`` as ``kube-proxy:v1.37.2``), where the runtime's

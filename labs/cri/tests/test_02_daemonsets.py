@@ -9,17 +9,7 @@ from typing import Any
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
-from .crilab import OURS, crictl
-
-
-def daemonset_pods(kubectl: Kubectl, node: str) -> list[dict[str, Any]]:
-    items = kubectl.json("get", "pods", "-A", "--field-selector", f"spec.nodeName={node}")["items"]
-    return [
-        p
-        for p in items
-        if any(o.get("kind") == "DaemonSet" for o in p["metadata"].get("ownerReferences", []))
-        and "deletionTimestamp" not in p["metadata"]
-    ]
+from .crilab import OURS, crictl, daemonset_pods
 
 
 def test_02_daemonset_pods_run_on_kubelab_cri(kubectl: Kubectl, cri_node: str) -> None:

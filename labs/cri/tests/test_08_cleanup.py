@@ -8,7 +8,7 @@ import json
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.waiting import eventually
 
-from .crilab import OURS, crictl, leftovers
+from .crilab import OURS, crictl, daemonset_pods, leftovers
 
 
 def test_08_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namespace: str) -> None:
@@ -25,7 +25,10 @@ def test_08_deleting_pods_leaves_nothing(kubectl: Kubectl, cri_node: str, namesp
     def only_daemonsets() -> list[str]:
         items = json.loads(crictl(cri_node, OURS, "pods", "-o", "json"))["items"]
         names = sorted(f"{i['metadata']['namespace']}/{i['metadata']['name']}" for i in items)
-        assert all(n.startswith("kube-system/") for n in names), f"sandboxes left: {names}"
+        expected = sorted(
+            f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in daemonset_pods(kubectl, cri_node)
+        )
+        assert names == expected, f"sandboxes left: {names}, the node's DaemonSet pods: {expected}"
         assert any(n.startswith("kube-system/kube-proxy-") for n in names), f"kube-proxy's sandbox is gone: {names}"
         return [i["id"] for i in items]
 

@@ -21,12 +21,12 @@ import hashlib
 import json
 import os
 import shutil
-import stat
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kubelab_cri.disk_usage import walk_usage
 from kubelab_cri.images.reference import Reference, parse
 from kubelab_cri.images.registry import ANONYMOUS, Credentials, RegistryClient, RegistryError
 from kubelab_cri.images.unpack import unpack
@@ -178,7 +178,7 @@ class ImageStore:
                     shutil.rmtree(self.layers / _hex(layer), ignore_errors=True)
 
     def usage(self) -> tuple[int, int]:
-        """Bytes (regular files) and inodes under the store, for ImageFsInfo, which the kubelet
+        """Bytes (allocated to regular files) and inodes under the store, for ImageFsInfo, which the kubelet
         asks for every few seconds. Unpacked layers never change, so each is walked once; the
         rest (image records, containers' upper dirs) each time. Mounts below the store (a running
         container's merged root) are not entered: their files are the layers' and upper dirs'."""
@@ -198,28 +198,3 @@ class ImageStore:
         for gone in set(self._layer_usage) - present:
             del self._layer_usage[gone]
         return total, inodes
-
-
-def walk_usage(top: Path, device: int, skip: Path | None = None) -> tuple[int, int]:
-    """Bytes of the regular files and the number of entries below ``top``, symlinks not
-    followed, directories on another device (mounts) and ``skip`` counted but not entered."""
-    total = inodes = 0
-    stack = [str(top)]
-    while stack:
-        try:
-            entries = os.scandir(stack.pop())
-        except OSError:  # removed meanwhile, or unreadable
-            continue
-        with entries:
-            for entry in entries:
-                inodes += 1
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if stat.S_ISDIR(st.st_mode):
-                    if st.st_dev == device and entry.path != str(skip):
-                        stack.append(entry.path)
-                elif stat.S_ISREG(st.st_mode):
-                    total += st.st_size
-    return total, inodes

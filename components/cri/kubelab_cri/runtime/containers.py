@@ -560,15 +560,9 @@ class Containers:
     def list_stats(self, wanted: api_pb2.ContainerStatsFilter | None) -> list[api_pb2.ContainerStats]:
         out = []
         for c in self.all():
-            if wanted is not None:
-                if wanted.id and c.id != wanted.id:
-                    continue
-                if wanted.pod_sandbox_id and c.sandbox_id != wanted.pod_sandbox_id:
-                    continue
-                if any(c.labels.get(k) != v for k, v in wanted.label_selector.items()):
-                    continue
-            with contextlib.suppress(NotFound):
-                out.append(self.stats(c.id))
+            if wanted is None or _selected(c, wanted):
+                with contextlib.suppress(NotFound):  # removed meanwhile
+                    out.append(self.stats(c.id))
         return out
 
     def list(self, wanted: api_pb2.ContainerFilter | None) -> list[api_pb2.Container]:
@@ -576,13 +570,9 @@ class Containers:
         for c in self.all():
             state = self.state_of(c)
             if wanted is not None:
-                if wanted.id and c.id != wanted.id:
-                    continue
-                if wanted.pod_sandbox_id and c.sandbox_id != wanted.pod_sandbox_id:
+                if not _selected(c, wanted):
                     continue
                 if wanted.HasField("state") and api_pb2.ContainerState.Value(state) != wanted.state.state:
-                    continue
-                if any(c.labels.get(k) != v for k, v in wanted.label_selector.items()):
                     continue
             out.append(
                 api_pb2.Container(
@@ -616,3 +606,12 @@ def _read_line(stream: Any, timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     return box[0].decode(errors="replace").strip() if box else ""
+
+
+def _selected(c: Container, wanted: api_pb2.ContainerFilter | api_pb2.ContainerStatsFilter) -> bool:
+    """What ListContainers and ListContainerStats filter alike: exact ID, sandbox, every label."""
+    if wanted.id and c.id != wanted.id:
+        return False
+    if wanted.pod_sandbox_id and c.sandbox_id != wanted.pod_sandbox_id:
+        return False
+    return all(c.labels.get(k) == v for k, v in wanted.label_selector.items())

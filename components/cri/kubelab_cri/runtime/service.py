@@ -93,7 +93,7 @@ class RuntimeService(api_pb2_grpc.RuntimeServiceServicer):  # type: ignore[misc,
         self, request: api_pb2.StopPodSandboxRequest, context: grpc.ServicerContext
     ) -> api_pb2.StopPodSandboxResponse:
         sandboxes = self._sandboxes()
-        if self.containers is not None:  # no infra process: stopping the pod stops its containers
+        if self.containers is not None:  # no pause container to kill: stopping the pod stops its containers
             for c in self.containers.of_sandbox(request.pod_sandbox_id):
                 self.containers.stop(c.id, 0)
         sandboxes.stop(request.pod_sandbox_id)

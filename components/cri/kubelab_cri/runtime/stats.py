@@ -12,10 +12,10 @@ A container that is not running has no cgroup to read: its CPU and memory are ze
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+from kubelab_cri.disk_usage import walk_usage
 from kubelab_cri.runtime.cgroups import cgroup_dirs
 from kubelab_protos.gen.cri.v1 import api_pb2
 
@@ -75,26 +75,13 @@ def memory(dirs: dict[str, Path]) -> tuple[int, int, int, int, int]:
     return 0, 0, 0, 0, 0
 
 
-def usage_of(folder: Path) -> tuple[int, int]:
-    """Bytes and inodes under ``folder`` (not following links, staying on its filesystem)."""
-    total = inodes = 0
-    for root, dirs, files in os.walk(folder):
-        inodes += len(dirs) + len(files)
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                continue
-    return total, inodes
-
-
 def container_stats(
     attributes: api_pb2.ContainerAttributes, pid: int | None, upper: Path, mountpoint: str
 ) -> api_pb2.ContainerStats:
     now = time.time_ns()
     dirs = cgroup_dirs(pid) if pid else {}
     usage, working_set, rss, faults, major = memory(dirs)
-    used, inodes = usage_of(upper) if upper.is_dir() else (0, 0)
+    used, inodes = walk_usage(upper)  # (0, 0) once the container is removed
     return api_pb2.ContainerStats(
         attributes=attributes,
         cpu=api_pb2.CpuUsage(timestamp=now, usage_core_nano_seconds=api_pb2.UInt64Value(value=cpu_ns(dirs))),
