@@ -164,6 +164,18 @@ def critest(session: nox.Session) -> None:
     run(session, "python", "components/cri/conformance/critest_run.py", *session.posargs)
 
 
+@nox.session(name="csi-sanity")
+def csi_sanity(session: nox.Session) -> None:
+    """csi-sanity (csi-test) against kubelab-csi on this host, for mount and then block volumes, each on a
+    scratch btrfs pool (root; prints passed/failed/skipped per group and what was left behind; fails on any
+    failure or leak). Arguments go to the runner: --focus REGEX, --access-type mount|block."""
+    sync(session)
+    run(session, "kubelab-host", "packages")
+    generate_protos(session)
+    run(session, "kubelab-toolchain", "build", "csi-sanity")
+    run(session, "python", "components/csi/conformance/csi_sanity_run.py", *session.posargs)
+
+
 @nox.session(name="bench-operator")
 def bench_operator(session: nox.Session) -> None:
     """The CronJob operator on the cluster: admission latency (webhooks, ValidatingAdmissionPolicy, neither) at

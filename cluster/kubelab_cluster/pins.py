@@ -40,6 +40,9 @@ class Components(_Strict):
     cni: str
     csi_test: str = Field(alias="csi-test")
     csi_spec: str = Field(alias="csi-spec")
+    external_provisioner: str = Field(alias="external-provisioner")
+    external_resizer: str = Field(alias="external-resizer")
+    external_snapshotter: str = Field(alias="external-snapshotter")
     pause: str
 
 

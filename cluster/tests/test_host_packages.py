@@ -16,6 +16,7 @@ def test_required_collects_every_consumer() -> None:
     needs = packages.required()
     assert needs["libseccomp-dev"] == "builds runc"
     assert {"gcc", "pkg-config", "debootstrap", "libc6-dev"} <= set(needs)
+    assert needs["btrfs-progs"].startswith("the CSI driver")
 
 
 def _fake_dpkg(monkeypatch: pytest.MonkeyPatch, present: set[str]) -> list[list[str]]:

@@ -2,8 +2,9 @@
 
 Each consumer declares what it runs: a toolchain artifact its ``debian_build_deps``
 (runc's cgo build), the image modules their ``HOST_PACKAGES`` (debootstrap, the pause
-compiler). :func:`required` collects them, so the list has one source per fact and
-``kubelab-host setup`` installs exactly what a later step would otherwise stop on.
+compiler), and ``TEST_TOOLS`` what the components' tests run. :func:`required` collects
+them, so the list has one source per fact and ``kubelab-host setup`` installs exactly what a
+later step would otherwise stop on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import subprocess
 from collections.abc import Iterable
 
 from kubelab_cluster.host.errors import HostError
+
+# Tools the components' own tests and conformance runs call on this host (not a build's needs).
+TEST_TOOLS = {"btrfs-progs": "the CSI driver's btrfs pools (its tests, csi-sanity)"}
 
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
 
@@ -35,6 +39,8 @@ def required() -> dict[str, str]:
     for module in (busybox, debian, sources):
         for package, why in module.HOST_PACKAGES.items():
             needs.setdefault(package, why)
+    for package, why in TEST_TOOLS.items():
+        needs.setdefault(package, why)
     return dict(sorted(needs.items()))
 
 

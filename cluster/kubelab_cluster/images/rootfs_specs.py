@@ -36,8 +36,19 @@ NODE = Rootfs(
     ),
 )
 
-# Slim base for kube-proxy (iptables/nft, conntrack) and the lab image (python3).
+# Slim base for kube-proxy (iptables/nft, conntrack) and the lab image (python3; btrfs-progs for
+# the CSI driver's pools, beside util-linux's mount and losetup, which every Debian base has).
 SLIM = Rootfs(
     "slim",
-    ("python3", "python3-venv", "iproute2", "iptables", "nftables", "conntrack", "ca-certificates", "procps"),
+    (
+        "python3",
+        "python3-venv",
+        "iproute2",
+        "iptables",
+        "nftables",
+        "conntrack",
+        "ca-certificates",
+        "procps",
+        "btrfs-progs",
+    ),
 )

@@ -28,6 +28,13 @@ class Workspace:
     # as a module of its own (relative dir -> Go source).
     mains: dict[str, str] = field(default_factory=dict)
     module_path: str = ""
+    # A copy of the (one) required module's own source instead of a wrapper: the build runs in it
+    # as the main module, so its go.mod's replace directives apply (the CSI sidecars pin their
+    # k8s.io/* dependencies that way, and `go install mod@version` refuses such modules).
+    source: bool = False
+    # In a source workspace: modules its go.mod replaces by a local path that the module zip does
+    # not hold (external-snapshotter's ./client), required at a published version instead.
+    source_requires: dict[str, str] = field(default_factory=dict)  # module -> pin
 
     @property
     def path(self) -> str:
@@ -55,13 +62,16 @@ class Artifact:
 
     def recipe(self) -> dict[str, object]:
         """Everything about the recipe that changes the output (goes into the cache key)."""
+        workspace: dict[str, object] = {
+            "name": self.workspace.name,
+            "requires": self.workspace.requires,
+            "local": self.workspace.local_replaces_of,
+            "mains": self.workspace.mains,
+        }
+        if self.workspace.source:  # only then: the keys of every other artifact stay as they were
+            workspace |= {"source": True, "source_requires": self.workspace.source_requires}
         return {
-            "workspace": {
-                "name": self.workspace.name,
-                "requires": self.workspace.requires,
-                "local": self.workspace.local_replaces_of,
-                "mains": self.workspace.mains,
-            },
+            "workspace": workspace,
             "binaries": self.binaries,
             "tags": self.tags,
             "cgo": self.cgo,
@@ -89,6 +99,20 @@ CNI_PLUGINS = Workspace(
 )
 CNI = Workspace(name="cni", requires={"github.com/containernetworking/cni": "components.cni"})
 CSI_TEST = Workspace(name="csi-test", requires={"github.com/kubernetes-csi/csi-test/v5": "components.csi-test"})
+CSI_PROVISIONER = Workspace(
+    name="external-provisioner",
+    requires={"github.com/kubernetes-csi/external-provisioner/v6": "components.external-provisioner"},
+    source=True,
+)
+CSI_RESIZER = Workspace(
+    name="external-resizer", requires={"github.com/kubernetes-csi/external-resizer/v2": "components.external-resizer"}
+)
+CSI_SNAPSHOTTER = Workspace(
+    name="external-snapshotter",
+    requires={"github.com/kubernetes-csi/external-snapshotter/v8": "components.external-snapshotter"},
+    source=True,
+    source_requires={"github.com/kubernetes-csi/external-snapshotter/client/v8": "components.external-snapshotter"},
+)
 
 # etcd publishes its server as a library module; the tiny `main` lives in the root
 # module, which the proxy does not serve for 3.7. Ours is the same two lines.
@@ -252,6 +276,33 @@ ARTIFACTS: tuple[Artifact, ...] = (
         binaries={"csi-sanity": "github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity"},
         ldflags=lambda s: x_flags({"main.VERSION": s.version}),
         version_args=("-version",),
+    ),
+)
+
+
+def _sidecar(name: str, workspace: Workspace, pin: str, commands: dict[str, str]) -> Artifact:
+    """A CSI sidecar: each command's ``main.version`` set to the pin, as its Makefile does."""
+    module = next(iter(workspace.requires))
+    return Artifact(
+        name=name,
+        workspace=workspace,
+        pin=pin,
+        stamp_module=module,
+        binaries={binary: f"{module}/cmd/{cmd}" for binary, cmd in commands.items()},
+        ldflags=lambda s: x_flags({"main.version": s.version}),
+    )
+
+
+ARTIFACTS += (
+    _sidecar(
+        "csi-provisioner", CSI_PROVISIONER, "components.external-provisioner", {"csi-provisioner": "csi-provisioner"}
+    ),
+    _sidecar("csi-resizer", CSI_RESIZER, "components.external-resizer", {"csi-resizer": "csi-resizer"}),
+    _sidecar(
+        "csi-snapshotter",
+        CSI_SNAPSHOTTER,
+        "components.external-snapshotter",
+        {"csi-snapshotter": "csi-snapshotter", "snapshot-controller": "snapshot-controller"},
     ),
 )
 

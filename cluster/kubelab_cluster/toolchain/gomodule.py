@@ -12,6 +12,8 @@ itself, so a new pin needs no edit here.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 from kubelab_cluster.cache import cache_root, content_key
@@ -36,6 +38,7 @@ def workspace_key(ws: Workspace, pins: Pins) -> str:
         ws.mains,
         tools_of(ws),
         pins.tools.go,
+        *([{m: pins.get(p) for m, p in ws.source_requires.items()}] if ws.source else []),
     )
 
 
@@ -74,6 +77,8 @@ def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner) -> Path:
     target = workspace_dir(ws, pins)
     if (target / ".ready").is_file():
         return target
+    if ws.source:
+        return _prepare_source(ws, pins, go, target)
     requires = {m: pins.get(p) for m, p in ws.requires.items()}
     replaces: dict[str, str] = {}
     go_directive = "1.21"
@@ -99,5 +104,23 @@ def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner) -> Path:
         for rel, source in ws.mains.items():
             atomic_write(tmp / rel / "main.go", source)
         go.run(["mod", "tidy"], cwd=tmp)
+    atomic_write(target / ".ready", "")
+    return target
+
+
+def _prepare_source(ws: Workspace, pins: Pins, go: GoRunner, target: Path) -> Path:
+    """A writable copy of the module's source (the module cache's is read-only), its go.mod edited."""
+    ((module, pin),) = ws.requires.items()
+    info = go.module_info(module, pins.get(pin))
+    with staged_dir(target, replace=True) as tmp:
+        shutil.copytree(info["Dir"], tmp, dirs_exist_ok=True, copy_function=shutil.copyfile)
+        for folder, _dirs, files in os.walk(tmp):
+            os.chmod(folder, 0o755)
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
+        for dependency, dep_pin in sorted(ws.source_requires.items()):
+            edit = [f"-dropreplace={dependency}", f"-require={dependency}@{pins.get(dep_pin)}"]
+            go.run(["mod", "edit", *edit], cwd=tmp)
+        go.run(["mod", "download"], cwd=tmp)
     atomic_write(target / ".ready", "")
     return target

@@ -27,8 +27,7 @@ import time
 from pathlib import Path
 
 from critest_node import Node, Tools, leftovers, our_netns, running_node
-from critest_report import first_line, load, print_summary
-from critest_skips import Skip, active_skips, skip_flags
+from critest_skips import active_skips
 from rich.console import Console
 
 from kubelab_cluster.images.critest_images import NOT_BUILT, push_critest_images
@@ -36,6 +35,7 @@ from kubelab_cluster.images.oci_registry import running_registry
 from kubelab_cluster.pins import pins
 from kubelab_cluster.toolchain.artifacts import BY_NAME
 from kubelab_cluster.toolchain.build import build
+from kubelab_labkit.ginkgo import Skip, first_line, load, print_summary, skip_flags
 
 # percent of the specs that ran: measured 100.0 (94 of 94, 48 skipped, 2026-12-02); one flaky spec may fail
 PASS_THRESHOLD = 95.0
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[red]critest wrote no report[/red] (exit {code}); its log ends:\n" + "\n".join(tail))
         return 2
     summary = load(report)
-    print_summary(console, summary, skips)
+    print_summary(console, summary, skips, "critest against kubelab-cri, per Describe group")
     for thing in left:
         console.print(f"[red]left behind:[/red] {thing}")
     if args.keep or left:

@@ -8,10 +8,9 @@ with a ``when`` applies only when that check of this host says so; the rest alwa
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from kubelab_labkit.ginkgo import Skip
 
 
 def _apparmor_disabled() -> bool:
@@ -32,19 +31,6 @@ def _seccomp_missing() -> bool:
         return "Seccomp:" not in Path("/proc/self/status").read_text()
     except OSError:
         return True
-
-
-@dataclass(frozen=True)
-class Skip:
-    pattern: str
-    reason: str
-    when: Callable[[], bool] | None = None
-
-    def applies(self) -> bool:
-        return self.when is None or self.when()
-
-    def matches(self, spec_text: str) -> bool:
-        return re.search(self.pattern, spec_text) is not None
 
 
 SKIPS: list[Skip] = [
@@ -76,12 +62,3 @@ SKIPS: list[Skip] = [
 def active_skips() -> list[Skip]:
     """The skips that apply on this host, in table order."""
     return [s for s in SKIPS if s.applies()]
-
-
-def skip_flags(skips: list[Skip]) -> list[str]:
-    return [f"-ginkgo.skip={s.pattern}" for s in skips]
-
-
-def reason_for(spec_text: str, skips: list[Skip]) -> Skip | None:
-    """The first skip of ours that matches; None for a spec that skipped itself at run time."""
-    return next((s for s in skips if s.matches(spec_text)), None)

@@ -13,15 +13,7 @@ import subprocess
 from pathlib import Path
 
 from kubelab_kit.grpc import GrpcStatusError
-
-
-def is_mounted(path: Path) -> bool:
-    target = str(path.resolve())
-    try:
-        with open("/proc/self/mountinfo") as mounts:
-            return any(line.split()[4] == target for line in mounts)
-    except OSError:
-        return False
+from kubelab_kit.mounts import is_mounted
 
 
 def mount(layers: list[Path], store: Path, container_dir: Path) -> Path:

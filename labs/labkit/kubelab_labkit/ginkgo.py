@@ -1,22 +1,52 @@
-"""critest's Ginkgo JSON report (``-ginkgo.json-report``), summed up per Describe group.
+"""A Ginkgo suite's JSON report (``-ginkgo.json-report``), summed up per Describe group, and the
+table of ``-ginkgo.skip`` patterns with their reasons: what critest, csi-sanity and Kubernetes'
+e2e.test runs have in common.
 
 A spec's group is its outermost container (``[k8s.io] Container`` → ``Container``). Outcomes:
 passed; failed (Ginkgo's failed, panicked, timedout, interrupted, aborted); skipped, either by
 one of our ``-ginkgo.skip`` patterns (the reason from the table) or by the spec itself at run
 time (``Skip("...")``: its message is the reason).
+
+A skip pattern is a Go regular expression matched (by Ginkgo) against a spec's full text: its
+Describe/Context texts and its It text, joined by spaces. A skip with a ``when`` applies only
+when that check of this host says so; the rest always apply.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from critest_skips import Skip, reason_for
 from rich.console import Console
 from rich.table import Table
+
+
+@dataclass(frozen=True)
+class Skip:
+    pattern: str
+    reason: str
+    when: Callable[[], bool] | None = None
+
+    def applies(self) -> bool:
+        return self.when is None or self.when()
+
+    def matches(self, spec_text: str) -> bool:
+        return re.search(self.pattern, spec_text) is not None
+
+
+def skip_flags(skips: list[Skip]) -> list[str]:
+    return [f"-ginkgo.skip={s.pattern}" for s in skips]
+
+
+def reason_for(spec_text: str, skips: list[Skip]) -> Skip | None:
+    """The first skip of ours that matches; None for a spec that skipped itself at run time."""
+    return next((s for s in skips if s.matches(spec_text)), None)
+
 
 FAILED_STATES = {"failed", "panicked", "timedout", "interrupted", "aborted"}
 
@@ -126,8 +156,8 @@ def failure_line(message: str, width: int = 240) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def group_table(summary: Summary) -> Table:
-    table = Table(title="critest against kubelab-cri, per Describe group")
+def group_table(summary: Summary, title: str) -> Table:
+    table = Table(title=title)
     for column in ("group", "passed", "failed", "skipped", "pass % (run)"):
         table.add_column(column, justify="left" if column == "group" else "right")
     for name, g in sorted(summary.groups.items()):
@@ -172,8 +202,9 @@ def print_failures(console: Console, summary: Summary) -> None:
             )
 
 
-def print_summary(console: Console, summary: Summary, skips: list[Skip]) -> None:
-    console.print(group_table(summary))
+def print_summary(console: Console, summary: Summary, skips: list[Skip], title: str) -> None:
+    """The per-group table (titled ``title``), the skips and why, the failures, the pass rate."""
+    console.print(group_table(summary, title))
     console.print(skip_table(summary, skips))
     if summary.failed:
         print_failures(console, summary)

@@ -1,0 +1,1 @@
+"""Reading CSI requests: the checks every call makes before it touches storage."""

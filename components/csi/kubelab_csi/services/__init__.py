@@ -1,0 +1,1 @@
+"""The three CSI services: Identity, Controller, Node (one servicer each, on one socket)."""
