@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubelab_csi import DRIVER_NAME, TOPOLOGY_KEY
+DRIVER_NAME = "csi.kubelab.dev"
+TOPOLOGY_KEY = "topology.csi.kubelab.dev/node"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from csi_testkit import Csi
 
-from kubelab_csi import DRIVER_NAME
+from kubelab_csi.config import DRIVER_NAME
 from kubelab_protos.gen.csi.v1 import csi_pb2
 
 

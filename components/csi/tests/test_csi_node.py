@@ -124,3 +124,24 @@ def test_restart_keeps_volumes_and_their_mounts(tmp_path: Path) -> None:
             b.unpublish_unstage(volume.volume_id, "kept")
             b.delete(volume.volume_id)
     assert leftovers(folder) == []
+
+
+def test_a_staged_volume_is_not_deleted_until_the_node_lets_go(csi: Csi) -> None:
+    """The kubelet unstages after the pod is gone, and the PV may be deleted before that: DeleteVolume
+    waits (FAILED_PRECONDITION, the provisioner retries) instead of deleting a mounted subvolume."""
+    volume = csi.create("pvc-staged", 4 * MiB)
+    csi.stage_publish(volume.volume_id, "staged")
+    delete = csi_pb2.DeleteVolumeRequest(volume_id=volume.volume_id)
+    assert code_of(csi.controller.DeleteVolume, delete) == grpc.StatusCode.FAILED_PRECONDITION
+    target = csi.folder / "staged" / "mount"
+    csi.node.NodeUnpublishVolume(
+        csi_pb2.NodeUnpublishVolumeRequest(volume_id=volume.volume_id, target_path=str(target))
+    )
+    assert code_of(csi.controller.DeleteVolume, delete) == grpc.StatusCode.FAILED_PRECONDITION, "still staged"
+    csi.node.NodeUnstageVolume(
+        csi_pb2.NodeUnstageVolumeRequest(
+            volume_id=volume.volume_id, staging_target_path=str(csi.folder / "staged" / "globalmount")
+        )
+    )
+    csi.delete(volume.volume_id)
+    assert csi.driver.leftovers(csi.folder / "staged") == []

@@ -65,14 +65,14 @@ def uninstall(kubectl: Kubectl, workers: list[str]) -> None:
         "-n", SYSTEM_NS, "delete", "daemonset", "kubelab-csi-node", "--ignore-not-found", "--wait=true", check=False
     )
     kubectl.run("delete", "namespace", SYSTEM_NS, "--ignore-not-found", "--wait=true", timeout=180, check=False)
+    left = {}
     for node in workers:
-        node_run(
-            node,
-            "sh",
-            "-c",
-            "! mountpoint -q /var/lib/kubelab-csi/pool || umount /var/lib/kubelab-csi/pool",
-            check=False,
-        )
+        staged = node_run(node, "sh", "-c", f"grep -c {DRIVER} /proc/self/mountinfo || true").strip()
+        if staged != "0":
+            left[node] = staged
+        pool = "/var/lib/kubelab-csi/pool"
+        node_run(node, "sh", "-c", f"! mountpoint -q {pool} || umount {pool}", check=False)
+    assert not left, f"mounts of {DRIVER}'s volumes left after every PV went (node: count): {left}"
 
 
 def driver_of(pv: dict[str, Any]) -> str:

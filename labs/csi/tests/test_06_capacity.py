@@ -23,7 +23,7 @@ def test_06_capacity_tracking_steers_scheduling(
     full = pod_node(kubectl, namespace, "reader")
     other = next(w for w in workers if w != full)
     before = capacity_of(kubectl, full)
-    fill = (before - 200 * MiB) // MiB
+    fill = (before - 150 * MiB) // MiB
     kube.apply(
         kubectl, pvc("filler", namespace, f"{fill}Mi"), pod_with("filler", namespace, driver, "filler", node=full)
     )

@@ -20,7 +20,7 @@ from kubelab_csi.requests.capacity import bytes_for
 from kubelab_csi.requests.fields import required
 from kubelab_csi.storage import loop
 from kubelab_csi.storage.commands import message
-from kubelab_csi.storage.records import VolumeRecord, key
+from kubelab_csi.storage.records import VolumeRecord
 from kubelab_csi.storage.volumes import Volumes
 from kubelab_kit.grpc import FailedPrecondition, Internal, InvalidArgument, NotFound
 from kubelab_kit.mounts import MountError, is_mounted, mounts
@@ -72,12 +72,19 @@ class Node(csi_pb2_grpc.NodeServicer):  # type: ignore[misc,unused-ignore]  # An
 
     def NodeUnstageVolume(self, request: Any, context: Any) -> Any:
         required(request, "volume_id", "staging_target_path")
-        record = self.volumes.require(request.volume_id)
+        staging = Path(request.staging_target_path)
+        record = self.volumes.get(request.volume_id)
+        if record is None:
+            if not is_mounted(staging):
+                raise NotFound(f"volume {request.volume_id} does not exist on node {self.config.node_id}")
+            with _status("NodeUnstageVolume"):
+                mounting.unmount_only(staging)  # whatever is left there, the volume is gone
+            return csi_pb2.NodeUnstageVolumeResponse()
         with self.volumes.lock, _status("NodeUnstageVolume"):
             if record.block:
                 loop.detach(self.volumes.disk(record))
             else:
-                mounting.unmount_only(Path(request.staging_target_path))
+                mounting.unmount_only(staging)
         return csi_pb2.NodeUnstageVolumeResponse()
 
     # -- publish ------------------------------------------------------------------------------
@@ -200,8 +207,7 @@ class Node(csi_pb2_grpc.NodeServicer):  # type: ignore[misc,unused-ignore]  # An
             devices = {os.path.basename(d) for d in loop.devices_of(self.volumes.disk(record))}
             others = [m.point for m in mounts() if m.root.lstrip("/") in devices]
         else:
-            root = f"/volumes/{key(record.id)}"
-            others = [m.point for m in mounts() if m.root == root and m.point != str(staging)]
+            others = [p for p in self.volumes.mounted_at(record) if p != str(staging)]
         others = [p for p in others if p != str(target)]
         if others:
             raise FailedPrecondition(f"volume {record.id} is single-writer and already published at {others[0]}")

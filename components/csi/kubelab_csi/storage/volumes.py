@@ -29,6 +29,7 @@ from kubelab_kit.grpc import (
     OutOfRange,
     ResourceExhausted,
 )
+from kubelab_kit.mounts import mounts
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,11 @@ class Volumes:
                 return
             if record.block and loop.devices_of(self.disk(record)):
                 raise FailedPrecondition(f"volume {volume_id} is still attached as a block device on this node")
+            # btrfs deletes a subvolume that is bind-mounted (the mount then shows "//deleted"): a
+            # volume still staged or published must wait, as the CSI allows, until the node lets go.
+            where = self.mounted_at(record)
+            if where:
+                raise FailedPrecondition(f"volume {volume_id} is still mounted on this node at {where[0]}")
             try:
                 btrfs.delete_subvolume(self.path(record))
             except StorageError as exc:
@@ -218,6 +224,11 @@ class Volumes:
             self.pool.volume_records.put(record)
             log.info("expanded volume %s to %d bytes", volume_id, capacity)
             return record
+
+    def mounted_at(self, record: VolumeRecord) -> list[str]:
+        """The mount points of the volume's subvolume (its staging and publish paths)."""
+        root = f"/volumes/{key(record.id)}"
+        return [m.point for m in mounts() if m.fstype == "btrfs" and m.root == root]
 
     def used(self, record: VolumeRecord) -> int:
         try:
