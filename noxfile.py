@@ -176,6 +176,19 @@ def csi_sanity(session: nox.Session) -> None:
     run(session, "python", "components/csi/conformance/csi_sanity_run.py", *session.posargs)
 
 
+@nox.session(name="csi-e2e")
+def csi_e2e(session: nox.Session) -> None:
+    """Kubernetes' external storage tests (e2e.test from the toolchain) against kubelab-csi on the cluster:
+    every spec of the driver that is neither disruptive nor serial (the CSI lab's checkpoint 11 runs one per
+    pattern). Prints passed/failed/skipped per group; arguments go to pytest (e.g. --impl PATH)."""
+    sync(session)
+    start_cluster(session)
+    session.run(
+        "uv", "run", "--frozen", "--no-sync", "pytest", "labs/csi/tests/test_01_driver.py",
+        "labs/csi/tests/test_11_storage_e2e.py", *session.posargs, env={"KUBELAB_CSI_E2E": "full"}, external=True,
+    )  # fmt: skip
+
+
 @nox.session(name="bench-operator")
 def bench_operator(session: nox.Session) -> None:
     """The CronJob operator on the cluster: admission latency (webhooks, ValidatingAdmissionPolicy, neither) at

@@ -89,6 +89,15 @@ KUBERNETES = Workspace(
     local_replaces_of={"k8s.io/kubernetes": "kubernetes.staging"},
 )
 
+# Kubernetes' e2e suite and its test images' binary, in a wrapper of their own (the same module
+# and pins as KUBERNETES): adding them there would change that workspace's key, and so every
+# Kubernetes binary's, for builds that do not need them.
+KUBERNETES_E2E = Workspace(
+    name="kubernetes-e2e",
+    requires={"k8s.io/kubernetes": "kubernetes.version"},
+    local_replaces_of={"k8s.io/kubernetes": "kubernetes.staging"},
+)
+
 KIND = Workspace(name="kind", requires={"sigs.k8s.io/kind": "components.kind"})
 CRI_TOOLS = Workspace(name="cri-tools", requires={"sigs.k8s.io/cri-tools": "components.cri-tools"})
 CONTAINERD = Workspace(name="containerd", requires={"github.com/containerd/containerd/v2": "components.containerd"})
@@ -293,7 +302,23 @@ def _sidecar(name: str, workspace: Workspace, pin: str, commands: dict[str, str]
     )
 
 
+def _e2e(name: str, package: str, *, test: bool) -> Artifact:
+    return Artifact(
+        name=name,
+        workspace=KUBERNETES_E2E,
+        pin="kubernetes.version",
+        stamp_module="k8s.io/kubernetes",
+        binaries={name: package},
+        ldflags=kube_ldflags if test else (lambda _s: []),
+        test_binary=test,
+    )
+
+
 ARTIFACTS += (
+    # Kubernetes' e2e suite (a `go test -c` binary, stamped like the Kubernetes binaries) and the
+    # binary of its agnhost test image.
+    _e2e("e2e.test", "k8s.io/kubernetes/test/e2e", test=True),
+    _e2e("agnhost", "k8s.io/kubernetes/test/images/agnhost", test=False),
     _sidecar(
         "csi-provisioner", CSI_PROVISIONER, "components.external-provisioner", {"csi-provisioner": "csi-provisioner"}
     ),

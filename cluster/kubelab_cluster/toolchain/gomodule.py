@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kubelab_cluster.cache import cache_root, content_key
 from kubelab_cluster.pins import Pins
-from kubelab_cluster.toolchain.artifacts import Workspace, tools_of
+from kubelab_cluster.toolchain.artifacts import ARTIFACTS, Workspace, tools_of
 from kubelab_cluster.toolchain.gotool import GoRunner
 from kubelab_kit.files import atomic_write, staged_dir
 
@@ -98,7 +98,8 @@ def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner) -> Path:
                 if new.get("Path", "").startswith(".") and "Version" not in new:
                     replaces[rep["Old"]["Path"]] = sibling_version
     own = f"{ws.path}/"
-    tools = [t for t in tools_of(ws) if not t.startswith(own) and not t.endswith("/critest")]
+    tests = {pkg for a in ARTIFACTS if a.workspace is ws and a.test_binary for pkg in a.binaries.values()}
+    tools = [t for t in tools_of(ws) if not t.startswith(own) and t not in tests]  # `go test -c` builds, not tools
     with staged_dir(target, replace=True) as tmp:
         atomic_write(tmp / "go.mod", render_go_mod(ws, requires, replaces, go_directive, sorted(set(godebug)), tools))
         for rel, source in ws.mains.items():

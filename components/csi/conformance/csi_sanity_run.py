@@ -57,7 +57,7 @@ def sanity(binary: Path, folder: Path, access_type: str, focus: str) -> tuple[bo
             *skip_flags(active_skips()),
             *([f"--ginkgo.focus={focus}"] if focus else []),
         ]
-        console.print(f"$ {' '.join(argv)}", soft_wrap=True, highlight=False)
+        console.print(f"$ {' '.join(argv)}", soft_wrap=True, highlight=False, markup=False)
         started = time.monotonic()
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         seconds = time.monotonic() - started

@@ -57,3 +57,20 @@ def test_serve_probe_and_stop(tmp_path: Path) -> None:
             serve.kill()
         unmount(pool)
         loop.detach(image)
+
+
+def test_a_larger_pool_size_grows_the_pool_in_place(tmp_path: Path) -> None:
+    """The DaemonSet's --pool-size raised: the next driver grows the mounted pool, volumes kept."""
+    from kubelab_csi.storage.pool import Pool
+
+    image, root = tmp_path / "pool.img", tmp_path / "pool"
+    try:
+        small = Pool(root, image, 1 << 30).open()
+        (small.volumes_dir / "marker").write_text("kept")
+        before = small.space().size
+        grown = Pool(root, image, 2 << 30).open()
+        assert grown.space().size > before + (900 << 20)
+        assert (grown.volumes_dir / "marker").read_text() == "kept"
+    finally:
+        unmount(root)
+        loop.detach(image)

@@ -65,10 +65,31 @@ def test_snapshot_errors(csi: Csi) -> None:
         code_of(csi.controller.CreateSnapshot, csi_pb2.CreateSnapshotRequest(name="x"))
         == grpc.StatusCode.INVALID_ARGUMENT
     )
-    restore_missing = Source(snapshot=Source.SnapshotSource(snapshot_id="snap-000000000000000000000000.x"))
+    restore_missing = Source(
+        snapshot=Source.SnapshotSource(snapshot_id="snap-000000000000000000000000.kubelab-test-node")
+    )
     request = csi_pb2.CreateVolumeRequest(
         name="pvc-from-nothing",
         volume_capabilities=[MOUNT],
         volume_content_source=restore_missing,
     )
     assert code_of(csi.controller.CreateVolume, request) == grpc.StatusCode.NOT_FOUND
+
+
+def test_a_source_on_another_node_asks_for_another_node(csi: Csi) -> None:
+    """RESOURCE_EXHAUSTED (external-provisioner then reschedules the pod) naming the source's node."""
+    snapshot = Source(snapshot=Source.SnapshotSource(snapshot_id="snap-000000000000000000000000.kubelab-worker"))
+    request = csi_pb2.CreateVolumeRequest(
+        name="pvc-elsewhere", volume_capabilities=[MOUNT], volume_content_source=snapshot
+    )
+    try:
+        csi.controller.CreateVolume(request)
+    except grpc.RpcError as exc:
+        assert exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "kubelab-worker" in exc.details()
+    else:
+        raise AssertionError("a restore from another node's snapshot succeeded")
+    clone = Source(volume=Source.VolumeSource(volume_id="vol-000000000000000000000000.kubelab-worker"))
+    request = csi_pb2.CreateVolumeRequest(
+        name="pvc-elsewhere", volume_capabilities=[MOUNT], volume_content_source=clone
+    )
+    assert code_of(csi.controller.CreateVolume, request) == grpc.StatusCode.RESOURCE_EXHAUSTED

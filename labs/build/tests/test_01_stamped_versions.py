@@ -96,6 +96,13 @@ def other_expectations(p: Pins) -> dict[str, tuple[tuple[str, ...], str]]:
         "containerd-shim-runc-v2": (("-v",), rf"Version:\s+{re.escape(c.containerd)}"),
         "runc": (("--version",), rf"runc version {re.escape(bare['runc'])}\ncommit: [0-9a-f]{{12}}"),
         "csi-sanity": (("-version",), rf"Version = {re.escape(c.csi_test)}"),
+        # the CSI sidecars print their path and main.version
+        "csi-provisioner": (("--version",), rf"csi-provisioner {re.escape(c.external_provisioner)}$"),
+        "csi-resizer": (("--version",), rf"csi-resizer {re.escape(c.external_resizer)}$"),
+        "csi-snapshotter": (("--version",), rf"csi-snapshotter {re.escape(c.external_snapshotter)}$"),
+        "snapshot-controller": (("--version",), rf"snapshot-controller {re.escape(c.external_snapshotter)}$"),
+        "e2e.test": (("--version",), rf"^{re.escape(p.kubernetes.version)}$"),
+        "agnhost": (("--version",), r"^app version "),  # agnhost's own version is not stamped
     }
 
 

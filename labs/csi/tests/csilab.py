@@ -20,8 +20,9 @@ SYSTEM_NS = "kubelab-csi"
 STORAGE_CLASS = "kubelab-csi"
 SNAPSHOT_CLASS = "kubelab-csi"
 TOPOLOGY_KEY = "topology.csi.kubelab.dev/node"
-POOL_SIZE = "2G"  # per node; the checkpoints' volumes are sized against it
+POOL_SIZE = "8G"  # per node, sparse; Kubernetes' storage tests grow 1 Gi volumes to 2 Gi
 MiB = 1 << 20
+GiB = 1 << 30
 
 # -- deploying -----------------------------------------------------------------------------
 

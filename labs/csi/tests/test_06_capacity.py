@@ -14,7 +14,7 @@ def test_06_capacity_tracking_steers_scheduling(
     kubectl: Kubectl, namespace: str, driver: str, workers: list[str]
 ) -> None:
     """A claim filling most of one node lowers that node's CSIStorageCapacity; a 400 MiB claim then goes
-    to the other node; a 4 GiB claim fits neither and its pod stays Pending with the scheduler's reason.
+    to the other node; a 64 GiB claim fits neither and its pod stays Pending with the scheduler's reason.
 
     Hint (6.6): the provisioner polls GetCapacity (every 10 s here) per node and StorageClass; the
     driver reports the pool's free space less what its volumes may still write
@@ -41,7 +41,7 @@ def test_06_capacity_tracking_steers_scheduling(
     pods.wait_phase(kubectl, namespace, "elsewhere", {"Running"}, timeout=180)
     assert pod_node(kubectl, namespace, "elsewhere") == other, "the full node was not skipped"
 
-    kube.apply(kubectl, pvc("too-big", namespace, "4Gi"), pod_with("too-big", namespace, driver, "too-big"))
+    kube.apply(kubectl, pvc("too-big", namespace, "64Gi"), pod_with("too-big", namespace, driver, "too-big"))
 
     def refused() -> str:
         conditions = kubectl.json("-n", namespace, "get", "pod", "too-big")["status"].get("conditions") or []
@@ -51,5 +51,5 @@ def test_06_capacity_tracking_steers_scheduling(
         assert "enough free storage" in message, message
         return message
 
-    eventually(refused, timeout=60, interval=1, what="the scheduler's refusal of the 4 GiB claim")
+    eventually(refused, timeout=60, interval=1, what="the scheduler's refusal of the 64 GiB claim")
     assert kubectl.json("-n", namespace, "get", "pvc", "too-big")["status"]["phase"] == "Pending"

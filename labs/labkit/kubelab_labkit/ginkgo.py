@@ -113,7 +113,9 @@ def _spec(report: dict[str, Any]) -> Spec:
     )
 
 
-def load(path: Path) -> Summary:
+def load(path: Path, keep: Callable[[str], bool] | None = None) -> Summary:
+    """The report's specs by group; with ``keep``, only the specs whose full text it accepts (a suite
+    of thousands run with a focus: the rest would be thousands of "not selected" lines)."""
     suites = json.loads(path.read_text())
     summary = Summary(specs=[])
     for suite in suites:
@@ -126,6 +128,8 @@ def load(path: Path) -> Summary:
             if kind != "It":
                 continue
             spec = _spec(report)
+            if keep is not None and not keep(spec.text):
+                continue
             summary.specs.append(spec)
             group = summary.groups.setdefault(spec.group, Group())
             if spec.state == "passed":

@@ -7,7 +7,6 @@ their source and copy its limit; deleting a subvolume drops its qgroup.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,9 +59,15 @@ class Usage:
     limit: int | None  # its max referenced, None when unlimited
 
 
+def commit(path: Path) -> None:
+    """Commit the filesystem's transaction (``btrfs filesystem sync``): qgroup figures count recent
+    writes only then. Unlike sync(2), it leaves the node's other filesystems alone."""
+    run(["btrfs", "filesystem", "sync", str(path)], what=f"syncing the filesystem of {path}")
+
+
 def usage(path: Path) -> Usage:
-    """The subvolume's qgroup figures, after a sync so that recent writes count."""
-    os.sync()
+    """The subvolume's qgroup figures, after a commit so that recent writes count."""
+    commit(path)
     out = run(["btrfs", "qgroup", "show", "-rf", "--raw", str(path)], what=f"reading the usage of {path.name}")
     for line in out.splitlines():
         fields = line.split()
@@ -74,7 +79,7 @@ def usage(path: Path) -> Usage:
 
 def referenced(mount: Path) -> dict[str, int]:
     """Bytes referenced by every subvolume of the filesystem at ``mount``, by path ("volumes/vol-…")."""
-    os.sync()
+    commit(mount)
     out = run(["btrfs", "qgroup", "show", "-r", "--raw", str(mount)], what="reading the pool's usage")
     found: dict[str, int] = {}
     for line in out.splitlines():

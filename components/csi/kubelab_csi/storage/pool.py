@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelab_csi.errors import StorageError
-from kubelab_csi.storage import btrfs
+from kubelab_csi.storage import btrfs, loop
 from kubelab_csi.storage.commands import run
 from kubelab_csi.storage.records import Records, SnapshotRecord, VolumeRecord, key
 from kubelab_kit.mounts import is_mounted, mount
@@ -55,6 +55,8 @@ class Pool:
         self.root.mkdir(parents=True, exist_ok=True)
         if not is_mounted(self.root) and self.image is not None:
             self._mount_image()
+        if self.image is not None and self.image_size > self.image.stat().st_size:
+            self._grow()
         if not btrfs.is_btrfs(self.root):
             raise StorageError(
                 f"the pool {self.root} is not a btrfs filesystem",
@@ -75,12 +77,17 @@ class Pool:
             with open(self.image, "wb") as fh:
                 fh.truncate(self.image_size)  # sparse: the space is taken as volumes fill
             btrfs.mkfs(self.image, "kubelab-csi")
-        elif self.image_size > self.image.stat().st_size:
-            os.truncate(self.image, self.image_size)
         mount(self.image, self.root, options=["loop"], fstype="btrfs")
-        if not fresh:
-            run(["btrfs", "filesystem", "resize", "max", str(self.root)], what="growing the pool to its image")
         log.info("mounted the pool image %s on %s%s", self.image, self.root, " (new)" if fresh else "")
+
+    def _grow(self) -> None:
+        """A larger --pool-size than the image: grow the file, its loop device, then the filesystem, online."""
+        assert self.image is not None
+        before = self.image.stat().st_size
+        os.truncate(self.image, self.image_size)
+        loop.refresh(self.image)
+        run(["btrfs", "filesystem", "resize", "max", str(self.root)], what="growing the pool to its image")
+        log.info("grew the pool %s from %d to %d bytes", self.root, before, self.image_size)
 
     @property
     def volume_records(self) -> Records[VolumeRecord]:

@@ -153,14 +153,28 @@ class Volumes:
             log.info("created volume %s (%s, %d bytes%s)", volume_id, name, capacity, ", block" if block else "")
             return record
 
+    def _elsewhere(self, source_id: str) -> None:
+        """A source on another node: RESOURCE_EXHAUSTED, which makes external-provisioner drop the
+        claim's selected node, so the scheduler tries another one (it knows nothing of where a
+        snapshot or a source volume lives; the CSI's snapshot topology came after spec 1.12)."""
+        owner = node_of(source_id)
+        if owner and owner != self.node:
+            raise ResourceExhausted(
+                f"{source_id} lives on node {owner}, not {self.node}: a volume made from it can only be made there",
+                fix=f"schedule the claim's pod to {owner} (e.g. a nodeSelector kubernetes.io/hostname={owner})",
+            )
+
     def _origin(self, source: Source, capacity: int, block: bool) -> Path | None:
         if source.snapshot:
             snap = self.snapshot(source.snapshot)
             if snap is None:
+                self._elsewhere(source.snapshot)
                 raise NotFound(f"snapshot {source.snapshot} does not exist on node {self.node}")
             size, is_block, path = snap.size, snap.block, self.snapshot_path(snap)
             what = f"snapshot {snap.id}"
         elif source.volume:
+            if self.get(source.volume) is None:
+                self._elsewhere(source.volume)
             vol = self.require(source.volume)
             size, is_block, path = vol.capacity, vol.block, self.path(vol)
             what = f"volume {vol.id}"
