@@ -189,6 +189,16 @@ def csi_e2e(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+@nox.session(name="bench-csi")
+def bench_csi(session: nox.Session) -> None:
+    """kubelab-csi: CreateVolume, NodeStage/Publish latency on this host (root), then 10 pods each with a new
+    claim on the cluster beside 10 emptyDir pods, create to Running (prints the tables; the driver goes after)."""
+    sync(session)
+    start_cluster(session)
+    generate_protos(session)
+    run(session, "python", "components/csi/bench/bench_csi.py", *session.posargs)
+
+
 @nox.session(name="bench-operator")
 def bench_operator(session: nox.Session) -> None:
     """The CronJob operator on the cluster: admission latency (webhooks, ValidatingAdmissionPolicy, neither) at

@@ -17,6 +17,7 @@ from kubelab_cluster.toolchain.artifacts import BY_NAME
 from .conftest import ToolchainCLI
 
 KUBE = {"kubelet", "kubeadm", "kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"}
+KUBE |= {"e2e.test", "agnhost"}  # the e2e suite and its test image's binary, from the same module (Chapter 6)
 
 
 def edited_pins(tmp_path: Path, key: str, value: str) -> Path:
