@@ -136,6 +136,16 @@ def pods_running(count: int) -> dict[str, list[float]]:
     return seconds
 
 
+def spread(title: str, label: str, samples: dict[str, list[float]], digits: int) -> Table:
+    """p50, p90 and max of each row's samples."""
+    table = Table(title=title)
+    for column in (label, "p50", "p90", "max"):
+        table.add_column(column, justify="left" if column == label else "right")
+    for name, values in samples.items():
+        table.add_row(name, *(f"{v:.{digits}f}" for v in (percentile(values, 50), percentile(values, 90), max(values))))
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--volumes", type=int, default=50)
@@ -143,19 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with step(f"{args.volumes} volumes through the driver's socket on this host"):
         ms = calls(args.volumes)
-    table = Table(title=f"kubelab-csi calls on this host, {args.volumes} volumes of 64 MiB (ms)")
-    for column in ("call", "p50", "p90", "max"):
-        table.add_column(column, justify="left" if column == "call" else "right")
-    for call, values in ms.items():
-        table.add_row(call, f"{percentile(values, 50):.1f}", f"{percentile(values, 90):.1f}", f"{max(values):.1f}")
-    console.print(table)
+    console.print(spread(f"kubelab-csi calls on this host, {args.volumes} volumes of 64 MiB (ms)", "call", ms, 1))
     seconds = pods_running(args.pods)
-    pods_table = Table(title=f"{args.pods} pods one after another, create to Running and ready (s)")
-    for column in ("volume", "p50", "p90", "max"):
-        pods_table.add_column(column, justify="left" if column == "volume" else "right")
-    for kind, values in seconds.items():
-        pods_table.add_row(kind, f"{percentile(values, 50):.2f}", f"{percentile(values, 90):.2f}", f"{max(values):.2f}")
-    console.print(pods_table)
+    console.print(spread(f"{args.pods} pods one after another, create to Running and ready (s)", "volume", seconds, 2))
     floor = percentile(seconds["emptyDir"], 50)
     console.print(
         f"a kubelab-csi claim adds {percentile(seconds['kubelab-csi PVC'], 50) - floor:.2f} s at p50 to a pod's start"
