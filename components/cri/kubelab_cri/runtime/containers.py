@@ -177,8 +177,9 @@ class Containers:
         except (OSError, ValueError):
             return 0
 
-    def state_of(self, c: Container) -> str:
-        if self.exit_of(c) is not None:
+    def state_of(self, c: Container, ended: Exit | None = None) -> str:
+        """The container's state; with ``ended`` (an exit already read), from that same reading."""
+        if ended is not None or self.exit_of(c) is not None:
             return EXITED
         if c.started_at:
             return RUNNING
@@ -520,7 +521,9 @@ class Containers:
     def status(self, container_id: str) -> api_pb2.ContainerStatus:
         c = self.get(container_id)
         ended = self.exit_of(c)
-        state = self.state_of(c)
+        # one reading of the exit for both: read twice, a container exiting in between was EXITED
+        # with no exit code, reason or finish time (seen once in CI)
+        state = self.state_of(c, ended)
         return api_pb2.ContainerStatus(
             id=c.id,
             metadata=c.metadata(),
