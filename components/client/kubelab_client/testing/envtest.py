@@ -20,7 +20,6 @@ etcd runs without fsync (``--unsafe-no-fsync``): its data is thrown away with th
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import ssl
 import subprocess
 import time
@@ -35,29 +34,16 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kubelab_client.certs import pki
 from kubelab_client.certs.kubeconfig import ClusterInfo, user_kubeconfig, write_kubeconfig
-from kubelab_client.errors import ClientError
 from kubelab_client.kube import Api
+from kubelab_client.testing.etcd import Etcd, ProcessError, free_port
+from kubelab_client.testing.etcd import tail as _tail
 
 ADMIN = "kubelab-envtest-admin"
 SERVICE_RANGE = "10.0.0.0/24"
 
 
-class ControlPlaneError(ClientError):
+class ControlPlaneError(ProcessError):
     """etcd or kube-apiserver did not start; the message ends with the log's last lines."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 @dataclass
@@ -70,6 +56,7 @@ class ControlPlane:
     kubeconfig: Path = field(init=False)
     url: str = field(init=False)
     _procs: list[tuple[str, subprocess.Popen[bytes], Path]] = field(default_factory=list, init=False)
+    _etcd: Etcd | None = field(default=None, init=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -87,8 +74,12 @@ class ControlPlane:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         pki_dir = self._pki()
-        etcd_url = self._start_etcd()
-        self._wait(f"{etcd_url}/health", None, "etcd")
+        self._etcd = Etcd(self.etcd, self.workdir, start_timeout=self.start_timeout)
+        try:
+            self._etcd.start()
+        except ProcessError as exc:
+            raise ControlPlaneError(str(exc)) from exc
+        etcd_url = self._etcd.url
         port = free_port()
         self.url = f"https://127.0.0.1:{port}"
         self._spawn(
@@ -125,6 +116,8 @@ class ControlPlane:
                     proc.kill()
                     proc.wait()
         self._procs.clear()
+        if self._etcd is not None:
+            self._etcd.stop()
 
     def api(self, timeout: float = 30.0) -> Api:
         client = Api.from_config(str(self.kubeconfig), in_cluster=False)
@@ -164,25 +157,6 @@ class ControlPlane:
         self._ca_pem = files["ca.crt"]
         self._admin = (files["admin.crt"], files["admin.key"])
         return out
-
-    def _start_etcd(self) -> str:
-        client, peer = free_port(), free_port()
-        url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
-        self._spawn(
-            "etcd",
-            [
-                str(self.etcd),
-                f"--data-dir={self.workdir / 'etcd'}",
-                f"--listen-client-urls={url}",
-                f"--advertise-client-urls={url}",
-                f"--listen-peer-urls={peer_url}",
-                f"--initial-advertise-peer-urls={peer_url}",
-                f"--initial-cluster=default={peer_url}",
-                "--unsafe-no-fsync",
-                "--log-level=warn",
-            ],
-        )
-        return url
 
     def _spawn(self, name: str, argv: list[str]) -> None:
         log = self.workdir / f"{name}.log"

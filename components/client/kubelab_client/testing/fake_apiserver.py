@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from kubelab_client.keys import meta_namespace_key
 from kubelab_client.objects import KubeObject, failure_status, format_time, metadata
 from kubelab_client.resources import CONFIGMAPS, Resource
-from kubelab_client.testing.selectors import Matcher, field_matcher, label_matcher
+from kubelab_client.selectors import Matcher, field_matcher, label_matcher
 
 FaultTarget = Literal["list", "list-continue", "watch", "write", "get", "any"]
 

@@ -1,0 +1,1 @@
+"""kube-dev-lab Chapter 7: extending the API server."""
