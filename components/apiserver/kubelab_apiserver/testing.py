@@ -52,13 +52,22 @@ class Pki:
         end = start + dt.timedelta(days=1)
         ca_key, proxy_key = pki.new_key(), pki.new_key()
         ca = pki.sign(ca_key, pki.subject("kubelab-test-client-ca"), is_ca=True, not_before=start, not_after=end)
-        proxy_ca = pki.sign(proxy_key, pki.subject("kubelab-test-front-proxy-ca"), is_ca=True, not_before=start,
-                            not_after=end)  # fmt: skip
+        proxy_ca = pki.sign(
+            proxy_key, pki.subject("kubelab-test-front-proxy-ca"), is_ca=True, not_before=start, not_after=end
+        )
         made = cls(root, pki.cert_pem(ca), pki.cert_pem(proxy_ca))
         (root / "ca.crt").write_bytes(made.ca_pem)
         serving_key = pki.new_key()
-        serving = pki.sign(serving_key, pki.subject("kubelab-aggregated"), issuer=(ca, ca_key), client=False,
-                           server_ips=["127.0.0.1"], dns_names=["localhost"], not_before=start, not_after=end)  # fmt: skip
+        serving = pki.sign(
+            serving_key,
+            pki.subject("kubelab-aggregated"),
+            issuer=(ca, ca_key),
+            client=False,
+            server_ips=["127.0.0.1"],
+            dns_names=["localhost"],
+            not_before=start,
+            not_after=end,
+        )
         (root / "serving.crt").write_bytes(pki.cert_pem(serving))
         (root / "serving.key").write_bytes(pki.key_pem(serving_key))
         people = {
@@ -74,8 +83,9 @@ class Pki:
             cert_path, key_path = root / f"{who}.crt", root / f"{who}.key"
             cert_path.write_bytes(pki.cert_pem(cert))
             key_path.write_bytes(pki.key_pem(key))
-            config = user_kubeconfig(ClusterInfo("aggregated", server, made.ca_pem), user, pki.cert_pem(cert),
-                                     pki.key_pem(key))  # fmt: skip
+            config = user_kubeconfig(
+                ClusterInfo("aggregated", server, made.ca_pem), user, pki.cert_pem(cert), pki.key_pem(key)
+            )
             made.identities[who] = Identity(cert_path, key_path, write_kubeconfig(root / f"{who}.kubeconfig", config))
         return made
 
@@ -106,8 +116,9 @@ class Running:
 
 
 @contextmanager
-def running_server(workdir: Path, *, storage_url: str = "sqlite://", authorizer: Authorizer | None = None,
-                   bookmark_every: float = 60.0) -> Iterator[Running]:  # fmt: skip
+def running_server(
+    workdir: Path, *, storage_url: str = "sqlite://", authorizer: Authorizer | None = None, bookmark_every: float = 60.0
+) -> Iterator[Running]:
     port = free_port()
     url = f"https://127.0.0.1:{port}"
     keys = Pki.make(workdir / "pki", url)
@@ -117,8 +128,14 @@ def running_server(workdir: Path, *, storage_url: str = "sqlite://", authorizer:
     server.bookmark_every = bookmark_every
     from kubelab_apiserver.aggregated.app import create_app
 
-    tls = TLSServer(create_app(server), keys.root / "serving.crt", keys.root / "serving.key", delegation.ca_bundle,
-                    host="127.0.0.1", port=port)  # fmt: skip
+    tls = TLSServer(
+        create_app(server),
+        keys.root / "serving.crt",
+        keys.root / "serving.key",
+        delegation.ca_bundle,
+        host="127.0.0.1",
+        port=port,
+    )
     tls.start()
     try:
         yield Running(url, keys, server, tls)

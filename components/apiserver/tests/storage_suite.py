@@ -158,8 +158,10 @@ async def watch_replays_then_follows(s: Storage, p: str) -> None:
     events = s.watch(p, start)
     replayed = await take(events, 3)
     assert [(e.type, e.object["metadata"]["name"]) for e in replayed] == [
-        ("MODIFIED", "a"), ("ADDED", "b"), ("DELETED", "a"),
-    ]  # fmt: skip
+        ("MODIFIED", "a"),
+        ("ADDED", "b"),
+        ("DELETED", "a"),
+    ]
     assert replayed[0].object == a2
     assert replayed[2].object["spec"] == {"n": 1} and replayed[2].revision == rv(gone)
     assert [e.revision for e in replayed] == sorted(e.revision for e in replayed)

@@ -57,21 +57,51 @@ def test_apply_creates_then_updates_and_reports_conflicts(kubectl: Kubectl) -> N
     assert got["spec"]["title"] == "Applied twice"
     managers = {m["manager"]: m["operation"] for m in got["metadata"]["managedFields"]}
     assert managers.get("kubectl") == "Apply", managers
-    clash = kubectl.run("apply", "--server-side", "--field-manager=someone-else", "-f", "-",
-                        stdin=manifest.replace("Apply me", "Mine now"), check=False)  # fmt: skip
+    clash = kubectl.run(
+        "apply",
+        "--server-side",
+        "--field-manager=someone-else",
+        "-f",
+        "-",
+        stdin=manifest.replace("Apply me", "Mine now"),
+        check=False,
+    )
     assert clash.returncode != 0 and "conflict" in clash.stderr.lower() and ".spec.title" in clash.stderr, clash.stderr
-    kubectl.run("apply", "--server-side", "--force-conflicts", "--field-manager=someone-else", "-f", "-",
-                stdin=manifest.replace("Apply me", "Mine now"))  # fmt: skip
+    kubectl.run(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "--field-manager=someone-else",
+        "-f",
+        "-",
+        stdin=manifest.replace("Apply me", "Mine now"),
+    )
     assert kubectl.json("get", "book", "applied", "-n", "default")["spec"]["title"] == "Mine now"
 
 
 def test_patches_of_every_type(kubectl: Kubectl) -> None:
     kubectl.run("create", "-f", "-", stdin=book("patched", "Patch me"))
     kubectl.run("patch", "book", "patched", "-n", "default", "--type=merge", "-p", '{"spec":{"title":"Merged"}}')
-    kubectl.run("patch", "book", "patched", "-n", "default", "--type=json",
-                "-p", '[{"op":"replace","path":"/spec/chapters/0/title","value":"From source"}]')  # fmt: skip
-    kubectl.run("patch", "book", "patched", "-n", "default", "--type=strategic",
-                "-p", '{"spec":{"chapters":[{"number":3,"title":"CRDs"},{"number":2,"$patch":"delete"}]}}')  # fmt: skip
+    kubectl.run(
+        "patch",
+        "book",
+        "patched",
+        "-n",
+        "default",
+        "--type=json",
+        "-p",
+        '[{"op":"replace","path":"/spec/chapters/0/title","value":"From source"}]',
+    )
+    kubectl.run(
+        "patch",
+        "book",
+        "patched",
+        "-n",
+        "default",
+        "--type=strategic",
+        "-p",
+        '{"spec":{"chapters":[{"number":3,"title":"CRDs"},{"number":2,"$patch":"delete"}]}}',
+    )
     got = kubectl.json("get", "book", "patched", "-n", "default")
     assert got["spec"]["title"] == "Merged"
     assert [(c["number"], c["title"]) for c in got["spec"]["chapters"]] == [(1, "From source"), (3, "CRDs")]
@@ -80,8 +110,17 @@ def test_patches_of_every_type(kubectl: Kubectl) -> None:
 
 def test_status_subresource_is_separate(kubectl: Kubectl) -> None:
     kubectl.run("create", "-f", "-", stdin=book("status", "Status"))
-    kubectl.run("patch", "book", "status", "-n", "default", "--subresource=status", "--type=merge",
-                "-p", '{"status":{"phase":"Published","readers":3}}')  # fmt: skip
+    kubectl.run(
+        "patch",
+        "book",
+        "status",
+        "-n",
+        "default",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        '{"status":{"phase":"Published","readers":3}}',
+    )
     kubectl.run("patch", "book", "status", "-n", "default", "--type=merge", "-p", '{"status":{"phase":"Retired"}}')
     got = kubectl.json("get", "book", "status", "-n", "default")
     assert got["status"] == {"phase": "Published", "readers": 3}, "the main resource ignores status"
@@ -104,8 +143,14 @@ def test_bad_input_gets_a_status(kubectl: Kubectl) -> None:
     assert invalid.returncode != 0 and "spec.chapters[1].number" in invalid.stderr, invalid.stderr
     missing = kubectl.run("get", "book", "nothing-here", "-n", "default", check=False)
     assert 'books.books.kubelab.dev "nothing-here" not found' in missing.stderr, missing.stderr
-    unknown = kubectl.run("create", "--validate=strict", "-f", "-",
-                          stdin=book("unknown", "x").replace("spec:", "spec:\n  colour: red"), check=False)  # fmt: skip
+    unknown = kubectl.run(
+        "create",
+        "--validate=strict",
+        "-f",
+        "-",
+        stdin=book("unknown", "x").replace("spec:", "spec:\n  colour: red"),
+        check=False,
+    )
     assert unknown.returncode != 0 and 'unknown field "spec.colour"' in unknown.stderr, unknown.stderr
     twice = kubectl.run("create", "-f", "-", stdin=book("k8s-dev-guide", "again"), check=False)
     assert "already exists" in twice.stderr, twice.stderr

@@ -105,10 +105,17 @@ class NamespaceLifecycle:
             return
         found = await self.get_namespace(attrs.namespace)
         if found is None:
-            raise StatusError(404, "NotFound", f'namespaces "{attrs.namespace}" not found',
-                              {"name": attrs.namespace, "kind": "namespaces"})  # fmt: skip
+            raise StatusError(
+                404,
+                "NotFound",
+                f'namespaces "{attrs.namespace}" not found',
+                {"name": attrs.namespace, "kind": "namespaces"},
+            )
         if (found.get("status") or {}).get("phase") == "Terminating" or (found.get("metadata") or {}).get(
             "deletionTimestamp"
         ):
-            raise forbidden(attrs.resource, attrs.name, f"unable to create new content in namespace "
-                            f"{attrs.namespace} because it is being terminated")  # fmt: skip
+            raise forbidden(
+                attrs.resource,
+                attrs.name,
+                f"unable to create new content in namespace {attrs.namespace} because it is being terminated",
+            )

@@ -9,7 +9,6 @@ Paths: ``/apis`` ``/apis/<g>`` ``/apis/<g>/<v>`` (discovery), ``/openapi/v2`` ``
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -115,8 +114,10 @@ async def _non_resource(server: Server, request: Request, info: RequestInfo) -> 
     parts = path.strip("/").split("/")
     groups = {r.group for r in resources}
     if len(parts) == 2 and parts[0] == "apis" and parts[1] in groups:
+        negotiate(request.headers.get("accept"), views=())
         return _json(discovery.api_group(parts[1], resources))
     if len(parts) == 3 and parts[0] == "apis" and f"{parts[1]}/{parts[2]}" in {r.group_version for r in resources}:
+        negotiate(request.headers.get("accept"), views=())
         return _json(discovery.api_resource_list(f"{parts[1]}/{parts[2]}", resources))
     if path == "/openapi/v2":
         return _json(openapi.v2_document(resources))
@@ -159,8 +160,12 @@ def _decode(data: bytes, content_type: str) -> Any:
             return json.loads(data or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise bad_request(f"the body of the request could not be decoded: {exc}") from exc
-    raise StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format ({kind}) - "
-                      "accepted media types include: application/json, application/yaml")  # fmt: skip
+    raise StatusError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format ({kind}) - "
+        "accepted media types include: application/json, application/yaml",
+    )
 
 
 def _render(store: Store, obj: Object, wanted: Wanted, include: str) -> Object:
@@ -181,8 +186,14 @@ def _render_list(store: Store, items: list[Object], meta: dict[str, Any], wanted
     return {"apiVersion": r.group_version, "kind": r.list_kind, "metadata": meta, "items": items}
 
 
-async def _resource(server: Server, request: Request, info: RequestInfo, user: User, query: dict[str, str],
-                    headers: list[tuple[str, str]]) -> Response:  # fmt: skip
+async def _resource(
+    server: Server,
+    request: Request,
+    info: RequestInfo,
+    user: User,
+    query: dict[str, str],
+    headers: list[tuple[str, str]],
+) -> Response:
     store = server.stores.get((f"{info.group}/{info.version}", info.resource))
     if store is None:
         raise StatusError(404, "NotFound", "the server could not find the requested resource")
@@ -197,15 +208,20 @@ async def _resource(server: Server, request: Request, info: RequestInfo, user: U
     wanted = negotiate(request.headers.get("accept"), views=OBJECT_VIEWS)
     include = tables.include_object(query.get("includeObject"))
     selection = Selection(
-        query.get("labelSelector", ""), query.get("fieldSelector", ""), _int(query.get("limit")),
-        query.get("continue", ""), query.get("resourceVersion", ""), query.get("resourceVersionMatch", ""),
-    )  # fmt: skip
+        query.get("labelSelector", ""),
+        query.get("fieldSelector", ""),
+        _int(query.get("limit")),
+        query.get("continue", ""),
+        query.get("resourceVersion", ""),
+        query.get("resourceVersionMatch", ""),
+    )
     method = request.method
     if method in ("GET", "HEAD") and info.verb == "watch":
         return _watch(server, store, namespace, selection, query, wanted, include)
     if method in ("GET", "HEAD") and info.name:
-        return _json(_render(store, await store.get(namespace, info.name), wanted, include),
-                     content_type=wanted.content_type)  # fmt: skip
+        return _json(
+            _render(store, await store.get(namespace, info.name), wanted, include), content_type=wanted.content_type
+        )
     if method in ("GET", "HEAD"):
         items, meta = await store.list_objects(namespace, selection)
         return _json(_render_list(store, items, meta, wanted, include), content_type=wanted.content_type)
@@ -217,15 +233,21 @@ async def _resource(server: Server, request: Request, info: RequestInfo, user: U
         obj, warnings = await store.create(namespace, _decode(await _body(request), content_type), options)
         return _json(_render(store, obj, wanted, include), 201, content_type=wanted.content_type, warnings=warnings)
     if method == "PUT" and info.name:
-        obj, warnings = await store.update(namespace, info.name, _decode(await _body(request), content_type), options,
-                                           info.subresource)  # fmt: skip
+        obj, warnings = await store.update(
+            namespace, info.name, _decode(await _body(request), content_type), options, info.subresource
+        )
         return _json(_render(store, obj, wanted, include), content_type=wanted.content_type, warnings=warnings)
     if method == "PATCH" and info.name:
         patch_type = content_type.split(";")[0].strip().lower()
-        obj, warnings, created = await store.patch(namespace, info.name, patch_type, await _body(request), options,
-                                                   info.subresource)  # fmt: skip
-        return _json(_render(store, obj, wanted, include), 201 if created else 200, content_type=wanted.content_type,
-                     warnings=warnings)  # fmt: skip
+        obj, warnings, created = await store.patch(
+            namespace, info.name, patch_type, await _body(request), options, info.subresource
+        )
+        return _json(
+            _render(store, obj, wanted, include),
+            201 if created else 200,
+            content_type=wanted.content_type,
+            warnings=warnings,
+        )
     if method == "DELETE":
         data = await _body(request)
         delete_options = _decode(data, content_type) if data.strip() else {}
@@ -257,28 +279,30 @@ def _int(value: str | None) -> int:
     return found
 
 
-def _watch(server: Server, store: Store, namespace: str | None, selection: Selection, query: dict[str, str],
-           wanted: Wanted, include: str) -> Response:  # fmt: skip
+def _watch(
+    server: Server,
+    store: Store,
+    namespace: str | None,
+    selection: Selection,
+    query: dict[str, str],
+    wanted: Wanted,
+    include: str,
+) -> Response:
     timeout = float(_int(query.get("timeoutSeconds"))) or server.watch_timeout
     send_initial = query.get("sendInitialEvents")
     events = store.watch(
-        namespace, selection, send_initial=None if send_initial is None else _flag(send_initial),
-        bookmarks=_flag(query.get("allowWatchBookmarks")), bookmark_every=server.bookmark_every,
-    )  # fmt: skip
+        namespace,
+        selection,
+        send_initial=None if send_initial is None else _flag(send_initial),
+        bookmarks=_flag(query.get("allowWatchBookmarks")),
+        bookmark_every=server.bookmark_every,
+        timeout=timeout,
+    )
 
     async def lines() -> AsyncIterator[bytes]:
         first = True
-        deadline = asyncio.get_running_loop().time() + timeout
-        iterator = events.__aiter__()
         try:
-            while True:
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    return
-                try:
-                    kind, obj = await asyncio.wait_for(iterator.__anext__(), left)
-                except (StopAsyncIteration, TimeoutError):
-                    return
+            async for kind, obj in events:
                 if kind not in ("ERROR", "BOOKMARK"):
                     if wanted.view == "Table":
                         meta = {"resourceVersion": obj["metadata"]["resourceVersion"]}
@@ -292,6 +316,6 @@ def _watch(server: Server, store: Store, namespace: str | None, selection: Selec
                 if kind == "ERROR":
                     return
         finally:
-            await iterator.aclose()  # type: ignore[attr-defined]
+            await events.aclose()  # type: ignore[attr-defined]
 
     return StreamingResponse(lines(), media_type=wanted.content_type)

@@ -30,8 +30,13 @@ def _versions(resources: Sequence[ResourceType]) -> list[dict[str, str]]:
 
 def api_group(group: str, resources: Sequence[ResourceType]) -> dict[str, Any]:
     versions = _versions([r for r in resources if r.group == group])
-    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": versions,
-            "preferredVersion": versions[0]}  # fmt: skip
+    return {
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": group,
+        "versions": versions,
+        "preferredVersion": versions[0],
+    }
 
 
 def api_group_list(resources: Sequence[ResourceType]) -> dict[str, Any]:
@@ -43,17 +48,28 @@ def api_resource_list(group_version: str, resources: Sequence[ResourceType]) -> 
     found: list[dict[str, Any]] = []
     for r in (r for r in resources if r.group_version == group_version):
         entry: dict[str, Any] = {
-            "name": r.plural, "singularName": r.singular, "namespaced": r.namespaced, "kind": r.kind,
-            "verbs": VERBS, "storageVersionHash": storage_version_hash(r),
-        }  # fmt: skip
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": VERBS,
+            "storageVersionHash": storage_version_hash(r),
+        }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         if r.categories:
             entry["categories"] = list(r.categories)
         found.append(entry)
         if r.status is not None:
-            found.append({"name": f"{r.plural}/status", "singularName": "", "namespaced": r.namespaced,
-                          "kind": r.kind, "verbs": STATUS_VERBS})  # fmt: skip
+            found.append(
+                {
+                    "name": f"{r.plural}/status",
+                    "singularName": "",
+                    "namespaced": r.namespaced,
+                    "kind": r.kind,
+                    "verbs": STATUS_VERBS,
+                }
+            )
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": found}
 
 
@@ -66,9 +82,12 @@ def aggregated(resources: Sequence[ResourceType], version: str = "v2") -> dict[s
             for r in (r for r in resources if r.group_version == gv["groupVersion"]):
                 kind = {"group": r.group, "version": r.version, "kind": r.kind}
                 entry: dict[str, Any] = {
-                    "resource": r.plural, "responseKind": kind, "scope": r.scope, "singularResource": r.singular,
+                    "resource": r.plural,
+                    "responseKind": kind,
+                    "scope": r.scope,
+                    "singularResource": r.singular,
                     "verbs": VERBS,
-                }  # fmt: skip
+                }
                 if r.short_names:
                     entry["shortNames"] = list(r.short_names)
                 if r.categories:
@@ -78,5 +97,9 @@ def aggregated(resources: Sequence[ResourceType], version: str = "v2") -> dict[s
                 entries.append(entry)
             versions.append({"version": gv["version"], "resources": entries, "freshness": "Current"})
         items.append({"metadata": {"name": group}, "versions": versions})
-    return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{version}", "metadata": {},
-            "items": items}  # fmt: skip
+    return {
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
+        "metadata": {},
+        "items": items,
+    }

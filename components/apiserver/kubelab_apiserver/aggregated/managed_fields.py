@@ -24,8 +24,18 @@ from kubelab_apiserver.aggregated.status import StatusError
 from kubelab_client.objects import format_time
 
 Path = tuple[str, ...]
-UNOWNED_METADATA = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                    "deletionTimestamp", "managedFields", "selfLink", "generateName"}  # fmt: skip
+UNOWNED_METADATA = {
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "managedFields",
+    "selfLink",
+    "generateName",
+}
 
 
 def leaves(obj: Any, base: Path = ()) -> dict[Path, Any]:
@@ -76,9 +86,13 @@ class Entry:
 
     def render(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
-            "manager": self.manager, "operation": self.operation, "apiVersion": self.api_version,
-            "time": self.time, "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(self.paths),
-        }  # fmt: skip
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": self.api_version,
+            "time": self.time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": to_fields_v1(self.paths),
+        }
         if self.subresource:
             entry["subresource"] = self.subresource
         return entry
@@ -88,11 +102,16 @@ def read(obj: dict[str, Any]) -> list[Entry]:
     entries = []
     for raw in (obj.get("metadata") or {}).get("managedFields") or []:
         if isinstance(raw, dict) and raw.get("manager") is not None:
-            entries.append(Entry(
-                str(raw.get("manager")), str(raw.get("operation") or "Update"), str(raw.get("apiVersion") or ""),
-                str(raw.get("subresource") or ""), from_fields_v1(raw.get("fieldsV1") or {}),
-                str(raw.get("time") or ""),
-            ))  # fmt: skip
+            entries.append(
+                Entry(
+                    str(raw.get("manager")),
+                    str(raw.get("operation") or "Update"),
+                    str(raw.get("apiVersion") or ""),
+                    str(raw.get("subresource") or ""),
+                    from_fields_v1(raw.get("fieldsV1") or {}),
+                    str(raw.get("time") or ""),
+                )
+            )
     return entries
 
 
@@ -164,9 +183,14 @@ def _remove(obj: dict[str, Any], path: Path) -> None:
 
 
 def apply(
-    current: dict[str, Any] | None, applied: dict[str, Any], manager: str, api_version: str, *, force: bool,
+    current: dict[str, Any] | None,
+    applied: dict[str, Any],
+    manager: str,
+    api_version: str,
+    *,
+    force: bool,
     subresource: str = "",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """The object after ``manager`` applies ``applied`` (``current`` None: the apply creates it)."""
     if not manager:
         raise StatusError(400, "BadRequest", "PATCH, application/apply-patch+yaml: fieldManager is required")
@@ -186,11 +210,17 @@ def apply(
                     conflicts.append((leaf, entry.manager))
     if conflicts and not force:
         unique = sorted(set(conflicts))
-        causes = [{"type": "FieldManagerConflict", "message": f'conflict with "{who}"',
-                   "field": "." + ".".join(path)} for path, who in unique]  # fmt: skip
+        causes = [
+            {"type": "FieldManagerConflict", "message": f'conflict with "{who}"', "field": "." + ".".join(path)}
+            for path, who in unique
+        ]
         listed = "\n".join(f'conflict with "{who}": .{".".join(path)}' for path, who in unique)
-        raise StatusError(409, "Conflict", f"Apply failed with {len(unique)} conflict{'s' * (len(unique) > 1)}: "
-                          f"{listed}", {"causes": causes})  # fmt: skip
+        raise StatusError(
+            409,
+            "Conflict",
+            f"Apply failed with {len(unique)} conflict{'s' * (len(unique) > 1)}: {listed}",
+            {"causes": causes},
+        )
     taken = {leaf for leaf, _who in conflicts}
     mine = _entry(entries, manager, "Apply", api_version, subresource)
     others = [e for e in entries if e is not mine]

@@ -44,11 +44,14 @@ def check_name(resource: ResourceType, name: str, field: str = "metadata.name") 
             }
         ]
     if len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
-        return [{
-            "type": "FieldValueInvalid", "field": field,
-            "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
-            "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        }]  # fmt: skip
+        return [
+            {
+                "type": "FieldValueInvalid",
+                "field": field,
+                "message": f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
+                "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            }
+        ]
     return []
 
 
@@ -61,13 +64,25 @@ def check_labels(labels: Any, field: str = "metadata.labels") -> list[dict[str, 
     for key, value in labels.items():
         prefix, _, name = str(key).rpartition("/")
         if (prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.fullmatch(prefix))) or not LABEL_NAME.fullmatch(name):
-            causes.append({"type": "FieldValueInvalid", "field": field, "message": f'Invalid value: "{key}": name part '
-                           "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                           "alphanumeric character"})  # fmt: skip
+            causes.append(
+                {
+                    "type": "FieldValueInvalid",
+                    "field": field,
+                    "message": f'Invalid value: "{key}": name part '
+                    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character",
+                }
+            )
         if not isinstance(value, str) or (value and not LABEL_NAME.fullmatch(value)):
-            causes.append({"type": "FieldValueInvalid", "field": f"{field}.{key}", "message": f'Invalid value: '
-                           f'"{value}": a valid label must be an empty string or consist of alphanumeric characters, '
-                           "'-', '_' or '.', and must start and end with an alphanumeric character"})  # fmt: skip
+            causes.append(
+                {
+                    "type": "FieldValueInvalid",
+                    "field": f"{field}.{key}",
+                    "message": f"Invalid value: "
+                    f'"{value}": a valid label must be an empty string or consist of alphanumeric characters, '
+                    "'-', '_' or '.', and must start and end with an alphanumeric character",
+                }
+            )
     return causes
 
 

@@ -18,8 +18,11 @@ OBJECT_META: dict[str, Any] = {
     "type": "object",
     "description": "Standard object's metadata.",
     "properties": {
-        "name": {"type": "string"}, "generateName": {"type": "string"}, "namespace": {"type": "string"},
-        "uid": {"type": "string"}, "resourceVersion": {"type": "string"},
+        "name": {"type": "string"},
+        "generateName": {"type": "string"},
+        "namespace": {"type": "string"},
+        "uid": {"type": "string"},
+        "resourceVersion": {"type": "string"},
         "generation": {"type": "integer", "format": "int64"},
         "creationTimestamp": {"type": "string", "format": "date-time"},
         "deletionTimestamp": {"type": "string", "format": "date-time"},
@@ -30,12 +33,15 @@ OBJECT_META: dict[str, Any] = {
         "ownerReferences": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
         "managedFields": {"type": "array", "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
     },
-}  # fmt: skip
+}
 LIST_META: dict[str, Any] = {
     "type": "object",
-    "properties": {"resourceVersion": {"type": "string"}, "continue": {"type": "string"},
-                   "remainingItemCount": {"type": "integer", "format": "int64"}},
-}  # fmt: skip
+    "properties": {
+        "resourceVersion": {"type": "string"},
+        "continue": {"type": "string"},
+        "remainingItemCount": {"type": "integer", "format": "int64"},
+    },
+}
 
 
 def schema_name(resource: ResourceType, kind: str | None = None) -> str:
@@ -76,30 +82,37 @@ def schemas(resources: Sequence[ResourceType], ref_base: str) -> dict[str, Any]:
             for path, key in r.merge_keys.items():
                 where, _, field = path.partition(".")
                 if where == part and field in schema.get("properties", {}):
-                    schema["properties"][field].update({
-                        "x-kubernetes-patch-merge-key": key, "x-kubernetes-patch-strategy": "merge",
-                        "x-kubernetes-list-type": "atomic",
-                    })  # fmt: skip
+                    schema["properties"][field].update(
+                        {
+                            "x-kubernetes-patch-merge-key": key,
+                            "x-kubernetes-patch-strategy": "merge",
+                            "x-kubernetes-list-type": "atomic",
+                        }
+                    )
             parts[part] = {"$ref": ref_base + prefix + model.__name__}
         gvk = [{"group": r.group, "version": r.version, "kind": r.kind}]
         out[schema_name(r)] = {
-            "type": "object", "description": r.description, "x-kubernetes-group-version-kind": gvk,
+            "type": "object",
+            "description": r.description,
+            "x-kubernetes-group-version-kind": gvk,
             "properties": {
                 "apiVersion": {"type": "string", "description": "APIVersion defines the versioned schema."},
                 "kind": {"type": "string", "description": "Kind is a string value representing the REST resource."},
                 "metadata": {"$ref": f"{ref_base}{META}.ObjectMeta"},
                 **parts,
             },
-        }  # fmt: skip
+        }
         out[schema_name(r, r.list_kind)] = {
-            "type": "object", "required": ["items"],
+            "type": "object",
+            "required": ["items"],
             "x-kubernetes-group-version-kind": [{**gvk[0], "kind": r.list_kind}],
             "properties": {
-                "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
                 "metadata": {"$ref": f"{ref_base}{META}.ListMeta"},
                 "items": {"type": "array", "items": {"$ref": ref_base + schema_name(r)}},
             },
-        }  # fmt: skip
+        }
     return out
 
 
@@ -129,13 +142,26 @@ def _paths(resources: Sequence[ResourceType], ref: str, v3: bool) -> dict[str, A
         gvk = {"group": r.group, "version": r.version, "kind": r.kind}
         common = {"x-kubernetes-group-version-kind": gvk}
         paths[f"{base}/{r.plural}"] = {
-            "get": {"operationId": f"list{r.kind}", "x-kubernetes-action": "list", **common,
-                    "responses": answer(schema_name(r, r.list_kind))},
-            "post": {"operationId": f"create{r.kind}", "x-kubernetes-action": "post", **common,
-                     "parameters": _parameters(v3), "responses": answer(schema_name(r))},
-            "delete": {"operationId": f"deleteCollection{r.kind}", "x-kubernetes-action": "deletecollection",
-                       **common, "responses": answer(schema_name(r, r.list_kind))},
-        }  # fmt: skip
+            "get": {
+                "operationId": f"list{r.kind}",
+                "x-kubernetes-action": "list",
+                **common,
+                "responses": answer(schema_name(r, r.list_kind)),
+            },
+            "post": {
+                "operationId": f"create{r.kind}",
+                "x-kubernetes-action": "post",
+                **common,
+                "parameters": _parameters(v3),
+                "responses": answer(schema_name(r)),
+            },
+            "delete": {
+                "operationId": f"deleteCollection{r.kind}",
+                "x-kubernetes-action": "deletecollection",
+                **common,
+                "responses": answer(schema_name(r, r.list_kind)),
+            },
+        }
         item: dict[str, Any] = {
             verb: {
                 "operationId": f"{verb}{r.kind}",
@@ -157,9 +183,11 @@ def v3_document(group_version: str, resources: Sequence[ResourceType]) -> dict[s
     served = [r for r in resources if r.group_version == group_version]
     ref = "#/components/schemas/"
     return {
-        "openapi": "3.0.0", "info": {"title": "kube-dev-lab aggregated server", "version": group_version},
-        "paths": _paths(served, ref, True), "components": {"schemas": schemas(served, ref)},
-    }  # fmt: skip
+        "openapi": "3.0.0",
+        "info": {"title": "kube-dev-lab aggregated server", "version": group_version},
+        "paths": _paths(served, ref, True),
+        "components": {"schemas": schemas(served, ref)},
+    }
 
 
 def digest(document: dict[str, Any]) -> str:
@@ -176,6 +204,8 @@ def v3_root(resources: Sequence[ResourceType]) -> dict[str, Any]:
 def v2_document(resources: Sequence[ResourceType]) -> dict[str, Any]:
     ref = "#/definitions/"
     return {
-        "swagger": "2.0", "info": {"title": "kube-dev-lab aggregated server", "version": "v0"},
-        "paths": _paths(resources, ref, False), "definitions": schemas(resources, ref),
-    }  # fmt: skip
+        "swagger": "2.0",
+        "info": {"title": "kube-dev-lab aggregated server", "version": "v0"},
+        "paths": _paths(resources, ref, False),
+        "definitions": schemas(resources, ref),
+    }

@@ -15,6 +15,7 @@ and a bookmark first (``sendInitialEvents``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 from collections.abc import AsyncIterator, Callable
@@ -77,16 +78,34 @@ class Store:
     def _manager(self, options: Options, fallback: str = "unknown") -> str:
         return options.field_manager or fallback
 
-    async def _admit(self, operation: Operation, namespace: str | None, name: str, obj: Object | None,
-                     old: Object | None, options: Options, subresource: str = "") -> None:  # fmt: skip
-        attrs = Attributes(operation, self.resource, namespace, name, obj, old, options.user, subresource,
-                           options.dry_run)  # fmt: skip
+    async def _admit(
+        self,
+        operation: Operation,
+        namespace: str | None,
+        name: str,
+        obj: Object | None,
+        old: Object | None,
+        options: Options,
+        subresource: str = "",
+    ) -> None:
+        attrs = Attributes(
+            operation, self.resource, namespace, name, obj, old, options.user, subresource, options.dry_run
+        )
         await self.admission.mutate(attrs)
 
-    async def _validate_admit(self, operation: Operation, namespace: str | None, name: str, obj: Object | None,
-                              old: Object | None, options: Options, subresource: str = "") -> None:  # fmt: skip
-        attrs = Attributes(operation, self.resource, namespace, name, obj, old, options.user, subresource,
-                           options.dry_run)  # fmt: skip
+    async def _validate_admit(
+        self,
+        operation: Operation,
+        namespace: str | None,
+        name: str,
+        obj: Object | None,
+        old: Object | None,
+        options: Options,
+        subresource: str = "",
+    ) -> None:
+        attrs = Attributes(
+            operation, self.resource, namespace, name, obj, old, options.user, subresource, options.dry_run
+        )
         await self.admission.validate(attrs)
 
     def matcher(self, selection: Selection) -> Matcher:
@@ -122,8 +141,9 @@ class Store:
             raise bad_request("specifying resource version is not allowed when using continue")
         current = await self._revision()
         if wanted and wanted > current:
-            raise StatusError(504, "Timeout", f"Too large resource version: {wanted}, current: {current}",
-                              {"retryAfterSeconds": 1})  # fmt: skip
+            raise StatusError(
+                504, "Timeout", f"Too large resource version: {wanted}, current: {current}", {"retryAfterSeconds": 1}
+            )
         if wanted and selection.resource_version_match == "Exact" and not token:
             token = continue_token(wanted, prefix)  # read exactly at that revision
         items: list[Object] = []
@@ -175,11 +195,15 @@ class Store:
             raise from_storage(exc, self.resource, "") from exc
 
     # -- create -----------------------------------------------------------------------------------
-    async def create(self, namespace: str | None, body: Any, options: Options,
-                     managed: list[Any] | None = None) -> tuple[Object, list[str]]:  # fmt: skip
+    async def create(
+        self, namespace: str | None, body: Any, options: Options, managed: list[Any] | None = None
+    ) -> tuple[Object, list[str]]:
         """The stored object and the warnings; ``managed``: the managed fields to record (an apply's)."""
-        obj, warnings = validate(self.resource, copy.deepcopy(check_kind(self.resource, body)), "Ignore"
-                                 if options.field_validation == "Ignore" else options.field_validation)  # fmt: skip
+        obj, warnings = validate(
+            self.resource,
+            copy.deepcopy(check_kind(self.resource, body)),
+            "Ignore" if options.field_validation == "Ignore" else options.field_validation,
+        )
         obj = prepare_create(self.resource, obj, namespace)
         name = obj["metadata"]["name"]
         await self._admit("CREATE", namespace, name, obj, None, options)
@@ -202,11 +226,19 @@ class Store:
             raise from_storage(exc, self.resource, name) from exc
 
     # -- update and patch ---------------------------------------------------------------------------
-    def _updater(self, namespace: str | None, name: str, change: Callable[[Object], Object], options: Options,
-                 subresource: str, warnings: list[str]) -> Callable[[Object], Any]:  # fmt: skip
+    def _updater(
+        self,
+        namespace: str | None,
+        name: str,
+        change: Callable[[Object], Object],
+        options: Options,
+        subresource: str,
+        warnings: list[str],
+    ) -> Callable[[Object], Any]:
         async def mutate(current: Object) -> Object:
-            wanted, found = validate(self.resource, check_kind(self.resource, change(copy.deepcopy(current))),
-                                     options.field_validation)  # fmt: skip
+            wanted, found = validate(
+                self.resource, check_kind(self.resource, change(copy.deepcopy(current))), options.field_validation
+            )
             warnings[:] = found
             new = prepare_update(self.resource, wanted, current, subresource=subresource)
             await self._admit("UPDATE", namespace, name, new, current, options, subresource)
@@ -216,9 +248,16 @@ class Store:
 
         return mutate
 
-    async def _update(self, namespace: str | None, name: str, change: Callable[[Object], Object], options: Options,
-                      subresource: str = "", precondition: int | None = None,
-                      record: Callable[[Object, Object], None] | None = None) -> tuple[Object, list[str]]:  # fmt: skip
+    async def _update(
+        self,
+        namespace: str | None,
+        name: str,
+        change: Callable[[Object], Object],
+        options: Options,
+        subresource: str = "",
+        precondition: int | None = None,
+        record: Callable[[Object, Object], None] | None = None,
+    ) -> tuple[Object, list[str]]:
         key = self.resource.key(namespace, name)
         warnings: list[str] = []
         mutate = self._updater(namespace, name, change, options, subresource, warnings)
@@ -238,8 +277,11 @@ class Store:
             if options.dry_run:
                 current = await self.storage.get(key)
                 if precondition is not None and precondition != int(current["metadata"]["resourceVersion"]):
-                    raise conflict(self.resource, name, "the object has been modified; please apply your changes "
-                                   "to the latest version and try again")  # fmt: skip
+                    raise conflict(
+                        self.resource,
+                        name,
+                        "the object has been modified; please apply your changes to the latest version and try again",
+                    )
                 try:
                     return await step(current), warnings
                 except _Unchanged as same:
@@ -255,8 +297,9 @@ class Store:
             await self._finish_deletion(key, updated)
         return updated, warnings
 
-    async def update(self, namespace: str | None, name: str, body: Any, options: Options,
-                     subresource: str = "") -> tuple[Object, list[str]]:  # fmt: skip
+    async def update(
+        self, namespace: str | None, name: str, body: Any, options: Options, subresource: str = ""
+    ) -> tuple[Object, list[str]]:
         obj = check_kind(self.resource, body)
         sent = str((obj.get("metadata") or {}).get("name") or "")
         if sent != name:
@@ -274,12 +317,17 @@ class Store:
 
         return await self._update(namespace, name, change, options, subresource, precondition)
 
-    async def patch(self, namespace: str | None, name: str, patch_type: str, body: bytes, options: Options,
-                    subresource: str = "") -> tuple[Object, list[str], bool]:  # fmt: skip
+    async def patch(
+        self, namespace: str | None, name: str, patch_type: str, body: bytes, options: Options, subresource: str = ""
+    ) -> tuple[Object, list[str], bool]:
         """(object, warnings, created): an apply patch of a missing object creates it."""
         if patch_type not in patches.TYPES:
-            raise StatusError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                              f"accepted media types include: {', '.join(patches.TYPES)}")  # fmt: skip
+            raise StatusError(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format - "
+                f"accepted media types include: {', '.join(patches.TYPES)}",
+            )
         try:
             document = yaml.safe_load(body) if patch_type == patches.APPLY else _json(body)
         except (yaml.YAMLError, ValueError) as exc:
@@ -309,8 +357,9 @@ class Store:
         obj, warnings = await self._update(namespace, name, change, options, subresource, precondition)
         return obj, warnings, False
 
-    async def _apply(self, namespace: str | None, name: str, applied: Any, options: Options,
-                     subresource: str) -> tuple[Object, list[str], bool]:  # fmt: skip
+    async def _apply(
+        self, namespace: str | None, name: str, applied: Any, options: Options, subresource: str
+    ) -> tuple[Object, list[str], bool]:
         applied = check_kind(self.resource, applied)
         meta = applied.get("metadata") or {}
         if meta.get("name") != name:
@@ -334,8 +383,9 @@ class Store:
         holder: dict[str, Object] = {}
 
         def change(current: Object) -> Object:
-            result = managed_fields.apply(current, applied, options.field_manager, gv, force=options.force,
-                                          subresource=subresource)  # fmt: skip
+            result = managed_fields.apply(
+                current, applied, options.field_manager, gv, force=options.force, subresource=subresource
+            )
             holder["fields"] = {"managedFields": result["metadata"].get("managedFields", [])}
             result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
             return result
@@ -360,11 +410,18 @@ class Store:
             meta = current["metadata"]
             uid, version = preconditions.get("uid"), preconditions.get("resourceVersion")
             if uid and uid != meta.get("uid"):
-                raise conflict(self.resource, name, f"Precondition failed: UID in precondition: {uid}, "
-                               f"UID in object meta: {meta.get('uid')}")  # fmt: skip
+                raise conflict(
+                    self.resource,
+                    name,
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.get('uid')}",
+                )
             if version and str(version) != meta["resourceVersion"]:
-                raise conflict(self.resource, name, f"Precondition failed: ResourceVersion in precondition: "
-                               f"{version}, ResourceVersion in object meta: {meta['resourceVersion']}")  # fmt: skip
+                raise conflict(
+                    self.resource,
+                    name,
+                    f"Precondition failed: ResourceVersion in precondition: "
+                    f"{version}, ResourceVersion in object meta: {meta['resourceVersion']}",
+                )
             await self._validate_admit("DELETE", namespace, name, None, current, options)
             finalizers = list(meta.get("finalizers") or [])
             extra = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(policy or "")
@@ -395,8 +452,9 @@ class Store:
             if exc.reason not in ("NotFound", "Conflict"):
                 raise
 
-    async def delete_collection(self, namespace: str | None, selection: Selection, delete_options: dict[str, Any],
-                                options: Options) -> tuple[list[Object], dict[str, Any]]:  # fmt: skip
+    async def delete_collection(
+        self, namespace: str | None, selection: Selection, delete_options: dict[str, Any], options: Options
+    ) -> tuple[list[Object], dict[str, Any]]:
         items, meta = await self.list_objects(namespace, Selection(selection.label_selector, selection.field_selector))
         deleted = []
         for obj in items:
@@ -409,11 +467,18 @@ class Store:
         return deleted, meta
 
     # -- watch ------------------------------------------------------------------------------------
-    async def watch(
-        self, namespace: str | None, selection: Selection, *, send_initial: bool | None = None,
-        bookmarks: bool = False, bookmark_every: float = 60.0,
-    ) -> AsyncIterator[tuple[str, Object]]:  # fmt: skip
-        """(type, object) events: ADDED, MODIFIED, DELETED, BOOKMARK, or one ERROR (a Status) and the end."""
+    def watch(
+        self,
+        namespace: str | None,
+        selection: Selection,
+        *,
+        send_initial: bool | None = None,
+        bookmarks: bool = False,
+        bookmark_every: float = 60.0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[tuple[str, Object]]:
+        """(type, object) events: ADDED, MODIFIED, DELETED, BOOKMARK, or one ERROR (a Status) and the
+        end; the stream also ends after ``timeout`` seconds. Bad parameters raise here, before any event."""
         matches = self.matcher(selection)
         try:
             after = parse_resource_version(selection.resource_version)
@@ -421,32 +486,61 @@ class Store:
             raise bad_request(str(exc)) from exc
         if send_initial is not None:
             if selection.resource_version_match != "NotOlderThan" or not bookmarks:
-                raise bad_request("sendInitialEvents requires resourceVersionMatch=NotOlderThan and "
-                                  "allowWatchBookmarks=true")  # fmt: skip
+                raise bad_request(
+                    "sendInitialEvents requires resourceVersionMatch=NotOlderThan and allowWatchBookmarks=true"
+                )
         elif selection.resource_version_match:
             raise bad_request("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided")
-        seen: set[str] = set()
         initial = send_initial if send_initial is not None else not after
-        if initial:
-            items, meta = await self.list_objects(
-                namespace, Selection(selection.label_selector, selection.field_selector)
-            )
-            floor = after or 0
-            for obj in items:
-                seen.add(self._key_of(obj))
-                yield "ADDED", obj
-            after = max(int(meta["resourceVersion"]), floor)
-            if send_initial:
-                yield "BOOKMARK", self._bookmark(after, end_of_initial=True)
-        stream = self.storage.watch(self.resource.prefix(namespace), after or 0)
-        pending: asyncio.Task[Any] | None = None
+        return self._events(
+            namespace,
+            selection,
+            matches,
+            after,
+            initial,
+            bool(send_initial),
+            bookmark_every if bookmarks else None,
+            timeout,
+        )
+
+    async def _events(
+        self,
+        namespace: str | None,
+        selection: Selection,
+        matches: Matcher,
+        after: int | None,
+        initial: bool,
+        announce_end: bool,
+        bookmark_every: float | None,
+        timeout: float | None,
+    ) -> AsyncIterator[tuple[str, Object]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout else None
+        seen: set[str] = set()
+        stream: AsyncIterator[Any] | None = None
+        pending: asyncio.Future[Any] | None = None
         try:
+            if initial:
+                everything = Selection(selection.label_selector, selection.field_selector)
+                items, meta = await self.list_objects(namespace, everything)
+                for obj in items:
+                    seen.add(self._key_of(obj))
+                    yield "ADDED", obj
+                after = max(int(meta["resourceVersion"]), after or 0)
+                if announce_end:
+                    yield "BOOKMARK", self._bookmark(after, end_of_initial=True)
+            stream = self.storage.watch(self.resource.prefix(namespace), after or 0)
             while True:
+                left = deadline - loop.time() if deadline is not None else None
+                if left is not None and left <= 0:
+                    return
+                wait = min(x for x in (left, bookmark_every) if x is not None) if (left or bookmark_every) else None
                 if pending is None:
                     pending = asyncio.ensure_future(stream.__anext__())
-                done, _ = await asyncio.wait({pending}, timeout=bookmark_every if bookmarks else None)
+                done, _ = await asyncio.wait({pending}, timeout=wait)
                 if not done:
-                    yield "BOOKMARK", self._bookmark(after or 0)  # idle for a while: say how far we are
+                    if bookmark_every is not None and (left is None or left > bookmark_every):
+                        yield "BOOKMARK", self._bookmark(after or 0)  # idle for a while: say how far we are
                     continue
                 try:
                     event = pending.result()
@@ -469,12 +563,17 @@ class Store:
                     yield "DELETED", event.object
         except Expired as exc:
             yield "ERROR", gone(str(exc)).status
+        except StatusError as exc:
+            yield "ERROR", exc.status
         except StorageError as exc:
             yield "ERROR", from_storage(exc, self.resource, "").status
         finally:
             if pending is not None:
                 pending.cancel()
-            await stream.aclose()  # type: ignore[attr-defined]
+                with contextlib.suppress(BaseException):
+                    await pending
+            if stream is not None:
+                await stream.aclose()  # type: ignore[attr-defined]
 
     def _bookmark(self, revision: int, *, end_of_initial: bool = False) -> Object:
         meta: dict[str, Any] = {"resourceVersion": str(revision)}

@@ -56,8 +56,9 @@ def request_info(method: str, path: str, query: Mapping[str, str]) -> RequestInf
     subresource = rest[2] if len(rest) > 2 else ""
     if len(rest) > 3:
         return RequestInfo(path, method.lower())
-    return RequestInfo(path, _verb(method, bool(name), query), True, group, version, namespace, resource, name,
-                       subresource)  # fmt: skip
+    return RequestInfo(
+        path, _verb(method, bool(name), query), True, group, version, namespace, resource, name, subresource
+    )
 
 
 def _verb(method: str, named: bool, query: Mapping[str, str]) -> str:

@@ -60,15 +60,24 @@ def tls_context(cert: Path, key: Path, client_cas: bytes) -> ssl.SSLContext:
 
 
 class TLSServer:
-    def __init__(self, app: Any, cert: Path, key: Path, client_cas: bytes, *, host: str = "0.0.0.0",
-                 port: int = 8443) -> None:  # fmt: skip
+    def __init__(
+        self, app: Any, cert: Path, key: Path, client_cas: bytes, *, host: str = "0.0.0.0", port: int = 8443
+    ) -> None:
         self.context = tls_context(cert, key, client_cas)
         self.cert, self.key = cert, key
         self.config = uvicorn.Config(
-            app, host=host, port=port, http=PeerCertProtocol, log_level="warning", access_log=False,
-            lifespan="off", ssl_certfile=str(cert), ssl_keyfile=str(key),
-            ssl_context_factory=lambda _config, _default: self.context, timeout_graceful_shutdown=5,
-        )  # fmt: skip
+            app,
+            host=host,
+            port=port,
+            http=PeerCertProtocol,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            ssl_context_factory=lambda _config, _default: self.context,
+            timeout_graceful_shutdown=5,
+        )
         self.server = uvicorn.Server(self.config)
         self._thread: threading.Thread | None = None
 

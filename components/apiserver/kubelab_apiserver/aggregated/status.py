@@ -72,6 +72,9 @@ def from_storage(exc: StorageError, resource: ResourceType, name: str) -> Status
     if exc.reason == "AlreadyExists":
         return already_exists(resource, name)
     if exc.reason == "Conflict":
-        return conflict(resource, name, "the object has been modified; please apply your changes to the latest "
-                        "version and try again")  # fmt: skip
+        return conflict(
+            resource,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
     return StatusError(exc.code, exc.reason, str(exc))

@@ -46,9 +46,11 @@ def partial(obj: Object, version: str = "v1") -> Object:
 
 def partial_list(items: list[Object], list_meta: dict[str, Any], version: str = "v1") -> Object:
     return {
-        "kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{version}", "metadata": list_meta,
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": f"meta.k8s.io/{version}",
+        "metadata": list_meta,
         "items": [partial(o, version) for o in items],
-    }  # fmt: skip
+    }
 
 
 def include_object(value: str | None) -> str:
@@ -61,10 +63,15 @@ def include_object(value: str | None) -> str:
 
 def column_definitions(resource: ResourceType) -> list[dict[str, Any]]:
     return [
-        {"name": c.name, "type": "string" if c.type == "date" else c.type, "format": c.format,
-         "description": c.description, "priority": c.priority}
+        {
+            "name": c.name,
+            "type": "string" if c.type == "date" else c.type,
+            "format": c.format,
+            "description": c.description,
+            "priority": c.priority,
+        }
         for c in resource.columns
-    ]  # fmt: skip
+    ]
 
 
 def _cell(column_type: str, value: Any) -> Any:
@@ -81,11 +88,18 @@ def row(resource: ResourceType, obj: Object, include: str, version: str = "v1") 
 
 
 def table(
-    resource: ResourceType, items: list[Object], list_meta: dict[str, Any], *, include: str = "Metadata",
-    version: str = "v1", headers: bool = True,
-) -> Object:  # fmt: skip
+    resource: ResourceType,
+    items: list[Object],
+    list_meta: dict[str, Any],
+    *,
+    include: str = "Metadata",
+    version: str = "v1",
+    headers: bool = True,
+) -> Object:
     return {
-        "kind": "Table", "apiVersion": f"meta.k8s.io/{version}", "metadata": list_meta,
+        "kind": "Table",
+        "apiVersion": f"meta.k8s.io/{version}",
+        "metadata": list_meta,
         "columnDefinitions": column_definitions(resource) if headers else [],
         "rows": [row(resource, o, include, version) for o in items],
-    }  # fmt: skip
+    }

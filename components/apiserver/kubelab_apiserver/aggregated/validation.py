@@ -15,10 +15,22 @@ from kubelab_apiserver.aggregated.status import bad_request, invalid
 FieldValidation = Literal["Strict", "Warn", "Ignore"]
 TOP_LEVEL = {"apiVersion", "kind", "metadata", "spec", "status"}
 METADATA = {
-    "name", "generateName", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations", "ownerReferences", "finalizers",
-    "managedFields", "selfLink",
-}  # fmt: skip
+    "name",
+    "generateName",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+    "selfLink",
+}
 
 
 def field_validation(value: str | None) -> FieldValidation:
@@ -88,10 +100,13 @@ def _check_part(model: type[BaseModel], part: str, data: Any) -> tuple[Any, list
                     if e["type"] == "value_error" and said:  # a model check naming its own field
                         causes.append({"type": "FieldValueDuplicate", "field": f"{part}.{field_}", "message": said})
                     else:
-                        causes.append({
-                            "type": "FieldValueRequired" if e["type"] == "missing" else "FieldValueInvalid",
-                            "field": _path((part, *e["loc"])), "message": _message(dict(e)),
-                        })  # fmt: skip
+                        causes.append(
+                            {
+                                "type": "FieldValueRequired" if e["type"] == "missing" else "FieldValueInvalid",
+                                "field": _path((part, *e["loc"])),
+                                "message": _message(dict(e)),
+                            }
+                        )
                 return data, unknown, causes
             data = _copy(data)
             for e in extra:
@@ -125,8 +140,10 @@ def validate(resource: ResourceType, obj: Object, mode: FieldValidation) -> tupl
         causes += found
     if unknown and mode == "Strict":
         said = ", ".join(f'unknown field "{u}"' for u in unknown)
-        raise bad_request(f"{resource.kind} in version \"{resource.version}\" cannot be handled as a "
-                          f"{resource.kind}: strict decoding error: {said}")  # fmt: skip
+        raise bad_request(
+            f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+            f"{resource.kind}: strict decoding error: {said}"
+        )
     if causes:
         raise invalid(resource, name, causes)
     warnings = [f'unknown field "{u}"' for u in unknown] if mode == "Warn" else []

@@ -14,8 +14,9 @@ from kubelab_apiserver.auth.user import User, anonymous
 
 
 class Authenticator:
-    def __init__(self, delegation: Callable[[], Delegation], tokens: TokenReviewer | None = None, *,
-                 allow_anonymous: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, delegation: Callable[[], Delegation], tokens: TokenReviewer | None = None, *, allow_anonymous: bool = True
+    ) -> None:
         self.delegation, self.tokens, self.allow_anonymous = delegation, tokens, allow_anonymous
 
     async def authenticate(self, peer_der: bytes | None, headers: requestheader.Headers) -> User | None:

@@ -50,11 +50,18 @@ def review_spec(user: User, info: RequestInfo) -> dict[str, Any]:
     spec: dict[str, Any] = dict(user.to_review())
     if info.is_resource:
         spec["resourceAttributes"] = {
-            k: v for k, v in {
-                "namespace": info.namespace, "verb": info.verb, "group": info.group, "version": info.version,
-                "resource": info.resource, "subresource": info.subresource, "name": info.name,
-            }.items() if v
-        }  # fmt: skip
+            k: v
+            for k, v in {
+                "namespace": info.namespace,
+                "verb": info.verb,
+                "group": info.group,
+                "version": info.version,
+                "resource": info.resource,
+                "subresource": info.subresource,
+                "name": info.name,
+            }.items()
+            if v
+        }
     else:
         spec["nonResourceAttributes"] = {"path": info.path, "verb": info.verb}
     return spec

@@ -21,9 +21,14 @@ from kubelab_client.informer import HandlerFuncs, SharedInformer
 from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListWatch
 from kubelab_client.resources import CONFIGMAPS
+from kubelab_kit.errors import KubelabError
 
 log = logging.getLogger(__name__)
 NAMESPACE, NAME = "kube-system", "extension-apiserver-authentication"
+
+
+class DelegationError(KubelabError):
+    area = "authentication"
 
 
 @dataclass
@@ -72,6 +77,7 @@ class DelegationSource:
     def __init__(self, api: Api, on_change: Callable[[Delegation], None] | None = None) -> None:
         self.current = Delegation()
         self.on_change = on_change
+        self._read = threading.Event()
         lw = ListWatch(api, CONFIGMAPS, namespace=NAMESPACE, field_selector=f"metadata.name={NAME}")
         self.informer = SharedInformer(lw, name="extension-apiserver-authentication")
         self.informer.add_event_handler(HandlerFuncs(add=self._set, update=lambda _old, new: self._set(new)))
@@ -82,14 +88,21 @@ class DelegationSource:
         except (ValueError, TypeError) as exc:
             log.error("%s/%s is unusable, keeping the previous one: %s", NAMESPACE, NAME, exc)
             return
-        log.info("authentication: %d client CA(s), %d requestheader CA(s), allowed proxy names %s",
-                 len(self.current.client_cas), len(self.current.requestheader.cas),
-                 self.current.requestheader.allowed_names or "(any)")  # fmt: skip
+        log.info(
+            "authentication: %d client CA(s), %d requestheader CA(s), allowed proxy names %s",
+            len(self.current.client_cas),
+            len(self.current.requestheader.cas),
+            self.current.requestheader.allowed_names or "(any)",
+        )
         if self.on_change is not None:
             self.on_change(self.current)
+        self._read.set()
 
     def start(self, stop: threading.Event, timeout: float = 60.0) -> None:
+        """Follow the ConfigMap; returns once it has been read (a :class:`DelegationError` if not in time)."""
         self.informer.start(stop)
-        if not self.informer.wait_for_cache_sync(timeout) or not self.current.client_cas:
-            raise RuntimeError(f"{NAMESPACE}/{NAME}: not read within {timeout:g} s (RBAC: the Role "
-                               "extension-apiserver-authentication-reader must be bound to this server)")  # fmt: skip
+        if not self._read.wait(timeout):
+            raise DelegationError(
+                f"{NAMESPACE}/{NAME}: not read within {timeout:g} s (RBAC: the Role "
+                "extension-apiserver-authentication-reader must be bound to this server)"
+            )
