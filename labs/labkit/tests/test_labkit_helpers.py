@@ -76,7 +76,7 @@ def test_lab_table_links_are_relative_to_each_page() -> None:
     readme = tables.table(repo_root() / "README.md", labs, counts)
     docs = tables.table(repo_root() / "docs" / "index.md", labs, counts)
     assert "[cni](labs/cni/README.md)" in readme and "[cni](../labs/cni/README.md)" in docs
-    assert "planned (issue 12" in readme
+    assert "planned (issue 14" in readme
     with pytest.raises(ValueError, match="markers"):
         tables.render_page("no markers", Path("x.md"), labs, counts)
 

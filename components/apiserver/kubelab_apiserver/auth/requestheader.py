@@ -36,9 +36,10 @@ class RequestHeaderConfig:
 
 
 def trusted_proxy(der: bytes | None, config: RequestHeaderConfig) -> str:
-    """ "" if the peer is a front proxy whose headers may be believed, else why not."""
+    """"" if the peer is a front proxy whose headers may be believed, else why not."""
     if der is None:
         return "no client certificate"
+    # >>> solution 7.4
     if not config.cas:
         return "no requestheader CA is configured"
     cert = x509.load_der_x509_certificate(der)
@@ -49,6 +50,15 @@ def trusted_proxy(der: bytes | None, config: RequestHeaderConfig) -> str:
     if config.allowed_names and certs.common_name(cert) not in config.allowed_names:
         return f"the client certificate's CN {certs.common_name(cert)!r} is not an allowed front-proxy name"
     return ""
+    # === starter
+    # # TODO(7.4): this trusts any client with any certificate, so anyone holding a certificate the
+    # # cluster signed can send "X-Remote-Group: system:masters". Believe the headers only when the
+    # # certificate (x509.load_der_x509_certificate(der)) was signed by one of config.cas, the
+    # # REQUESTHEADER CA (certs.issued_by), may be used now for client authentication
+    # # (certs.why_unusable) and, if config.allowed_names is not empty, names one of them
+    # # (certs.common_name). Return why not, or "".
+    # return ""
+    # <<< solution
 
 
 def _values(headers: Headers, names: list[str]) -> list[str]:

@@ -127,6 +127,13 @@ def user_kubeconfig(
     }
 
 
+def token_kubeconfig(cluster: ClusterInfo, user: str, token: str, namespace: str | None = None) -> dict[str, Any]:
+    """A kubeconfig for ``user`` on ``cluster`` that authenticates with a bearer token (a service account's)."""
+    config = user_kubeconfig(cluster, user, b"", b"", namespace)
+    config["users"] = [{"name": user, "user": {"token": token}}]
+    return config
+
+
 def write_kubeconfig(path: Path, config: dict[str, Any]) -> Path:
     """Write ``config`` as YAML, readable by its owner only (it holds a private key)."""
     path.parent.mkdir(parents=True, exist_ok=True)
