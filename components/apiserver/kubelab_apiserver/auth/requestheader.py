@@ -36,7 +36,7 @@ class RequestHeaderConfig:
 
 
 def trusted_proxy(der: bytes | None, config: RequestHeaderConfig) -> str:
-    """"" if the peer is a front proxy whose headers may be believed, else why not."""
+    """Empty if the peer is a front proxy whose headers may be believed, else why not."""
     if der is None:
         return "no client certificate"
     # >>> solution 7.4

@@ -38,7 +38,7 @@ class RequestHeaderConfig:
 
 
 def trusted_proxy(der: bytes | None, config: RequestHeaderConfig) -> str:
-    """ "" if the peer is a front proxy whose headers may be believed, else why not."""
+    """Empty if the peer is a front proxy whose headers may be believed, else why not."""
     if der is None:
         return "no client certificate"
     # TODO(7.4): this trusts any client with any certificate, so anyone holding a certificate the
