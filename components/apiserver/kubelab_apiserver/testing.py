@@ -17,12 +17,12 @@ from pathlib import Path
 
 from kubelab_apiserver.aggregated.app import Server
 from kubelab_apiserver.aggregated.requestinfo import RequestInfo
-from kubelab_apiserver.aggregated.serving import TLSServer
 from kubelab_apiserver.aggregated.wiring import build
 from kubelab_apiserver.auth.authenticator import Authenticator
 from kubelab_apiserver.auth.authorizer import Authorizer, Decision, always_allowed
 from kubelab_apiserver.auth.delegation import Delegation
 from kubelab_apiserver.auth.user import User
+from kubelab_apiserver.serving import TLSServer
 from kubelab_apiserver.storage.backends import open_storage
 from kubelab_client.certs import pki
 from kubelab_client.certs.kubeconfig import ClusterInfo, user_kubeconfig, write_kubeconfig

@@ -246,7 +246,7 @@ def test_rbac_decides_through_subject_access_reviews(cluster: tuple[ControlPlane
     cp, api = cluster
     api.request("POST", "/api/v1/namespaces", body={"metadata": {"name": "rbac"}})
     token = reader_token(api, "rbac")
-    reader = Api.for_host(cp.url, token=token, verify_ssl=False)
+    reader = Api.for_host(cp.url, token=token, ca_file=str(cp.workdir / "pki" / "ca.crt"))
     assert reader.request("GET", BOOKS.format(ns="rbac"))["items"] == []
     with pytest.raises(ApiError) as denied:
         reader.request(

@@ -96,10 +96,15 @@ class Api:
         return cls._with(configuration)
 
     @classmethod
-    def for_host(cls, host: str, *, token: str | None = None, verify_ssl: bool = True) -> Api:
-        """An unauthenticated (or bearer-token) client for ``host``: ``kubectl proxy``, the fake API server."""
+    def for_host(
+        cls, host: str, *, token: str | None = None, verify_ssl: bool = True, ca_file: str | None = None
+    ) -> Api:
+        """An unauthenticated (or bearer-token) client for ``host``: ``kubectl proxy``, the fake API server, a
+        service account's token (``ca_file``: the CA that signed the server's certificate)."""
         configuration = k8s_client.Configuration(host=host)
         configuration.verify_ssl = verify_ssl
+        if ca_file:
+            configuration.ssl_ca_cert = ca_file
         if token:
             configuration.api_key = {"BearerToken": token}
             configuration.api_key_prefix = {"BearerToken": "Bearer"}

@@ -30,10 +30,10 @@ from kubelab_apiserver.auth.authenticator import Authenticator
 from kubelab_apiserver.auth.authorizer import Authorizer
 from kubelab_apiserver.auth.requestheader import is_identity_header
 from kubelab_apiserver.auth.user import User
+from kubelab_apiserver.serving import PEER_CERT
 
 log = logging.getLogger(__name__)
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's limit on a request body
-PEER_CERT = "kubelab.peer_cert"  # where the TLS layer puts the client certificate (DER) in the ASGI scope
 OBJECT_VIEWS = ("Table", "PartialObjectMetadata", "PartialObjectMetadataList")
 
 

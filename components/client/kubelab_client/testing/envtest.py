@@ -97,7 +97,11 @@ class ControlPlane:
                 f"--service-account-signing-key-file={pki_dir / 'sa.key'}",
                 "--service-account-issuer=https://kubernetes.default.svc",
                 f"--service-cluster-ip-range={SERVICE_RANGE}",
-                "--authorization-mode=RBAC",
+                *(
+                    []
+                    if any(f.startswith("--authorization-config") for f in self.extra_apiserver_flags)
+                    else ["--authorization-mode=RBAC"]
+                ),  # the two may not be combined
                 "--endpoint-reconciler-type=none",  # no kubernetes Service endpoints for a loopback address
                 "--disable-admission-plugins=ServiceAccount",  # no token controller to make tokens
                 "--v=1",

@@ -21,9 +21,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from kubelab_apiserver.aggregated.app import PEER_CERT
-
 log = logging.getLogger(__name__)
+PEER_CERT = "kubelab.peer_cert"  # where the client certificate (DER) goes in the ASGI scope
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
