@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from kubelab_cluster.host.errors import HostError
 
 # Tools the components' own tests and conformance runs call on this host (not a build's needs).
-TEST_TOOLS = {"btrfs-progs": "the CSI driver's btrfs pools (its tests, csi-sanity)"}
+TEST_TOOLS = {
+    "btrfs-progs": "the CSI driver's btrfs pools (its tests, csi-sanity)",
+    "openssl": "the cluster's Chapter 7 webhook CA (kubelab_cluster.kind.webhook_pki)",
+}
 
 APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
 

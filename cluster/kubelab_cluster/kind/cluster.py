@@ -18,6 +18,7 @@ import yaml
 from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import REPO as NODE_REPO
 from kubelab_cluster.images.node import build_node_image
+from kubelab_cluster.kind import webhook_pki
 from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.freezer import container_ids, thaw
 from kubelab_cluster.kind.kubectl import Kubectl
@@ -36,7 +37,7 @@ def kind_config() -> Path:
 
 # Files cluster/kind.yaml hands to the control plane at boot, beside it in cluster/: copied into
 # the nodes' /etc/kubelab (CLUSTER_FILES) before the cluster is created.
-BOOT_FILES = ("kube-scheduler.yaml",)
+BOOT_FILES = ("kube-scheduler.yaml", "apiserver-authentication.yaml", "apiserver-authorization.yaml")
 
 
 def boot_files() -> list[Path]:
@@ -137,6 +138,8 @@ class Cluster:
         stamp = config_stamp(self.name)
         if not stamp.is_file() or stamp.read_text().strip() != config_digest():
             h.problems.append("cluster/kind.yaml changed since the cluster was created (or it was created elsewhere)")
+        if gone := webhook_pki.missing(CLUSTER_FILES):
+            h.problems.append(f"files kube-apiserver read at start are gone from {CLUSTER_FILES}: {', '.join(gone)}")
         if h.problems:
             return h
         try:
@@ -173,6 +176,7 @@ class Cluster:
         ]
         config_stamp(self.name).unlink(missing_ok=True)
         install_boot_files()
+        webhook_pki.make(CLUSTER_FILES)  # a new cluster, a new CA: kube-apiserver reads it at start
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=repo_root())
         if proc.returncode != 0:
             logs = self._collect_failure_hint()

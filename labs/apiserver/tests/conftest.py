@@ -1,7 +1,10 @@
-"""The API server lab's setup: the aggregated server (the reference, or your kubelab_apiserver with
+"""The API server lab's setup: kube-apiserver's webhooks (7.1, 7.2: the token issuer, the TokenReview
+and SubjectAccessReview webhooks, the reference's or yours) with kube-apiserver's authentication
+and authorization configurations pointing at them; the aggregated server (the reference, or your kubelab_apiserver with
 --impl) with its own etcd, registered through an APIService; a namespace for the checkpoints.
 
-At the end the APIService goes first (discovery never lists a group nobody serves), then the
+At the end kube-apiserver's configurations are put back (and the lab waits until it runs on them),
+the APIService goes first (discovery never lists a group nobody serves), then the
 server: other labs find the cluster as it was.
 """
 
@@ -14,6 +17,7 @@ import pytest
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.namespaces import MakeNamespace
 
+from . import webhooklab
 from .aggregatedlab import deploy, uninstall
 
 
@@ -34,3 +38,21 @@ def aggregated(kubectl: Kubectl, component_image: str) -> Iterator[bytes]:
 @pytest.fixture(scope="session")
 def namespace(make_namespace: MakeNamespace, aggregated: bytes) -> str:
     return make_namespace("kubelab-apiserver-lab")
+
+
+@pytest.fixture(scope="session")
+def webhooks(kubectl: Kubectl, component_image: str) -> Iterator[webhooklab.Webhooks]:
+    """The webhooks' pod is Ready at the cluster's webhook ClusterIP, and kube-apiserver has reloaded its
+    AuthenticationConfiguration (the issuer's JWTs) and AuthorizationConfiguration (the webhook).
+
+    Hint (7.1, 7.2): `kubectl -n kubelab-apiserver-webhooks logs deploy/kubelab-webhooks`; whether
+    kube-apiserver reloaded the files: `kubectl -n kube-system logs kube-apiserver-kubelab-control-plane | grep -i
+    -E 'authentication config|authorization config|jwt'`; the files are in /var/lib/kubelab/cluster-files on this
+    machine (/etc/kubelab on the nodes).
+    """
+    hooks: webhooklab.Webhooks | None = None
+    try:
+        hooks = webhooklab.deploy(kubectl, component_image)
+        yield hooks
+    finally:
+        webhooklab.uninstall(kubectl, hooks)
