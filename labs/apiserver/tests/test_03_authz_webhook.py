@@ -19,8 +19,9 @@ BINDING = "kubelab-apiserver-lab-carol"
 def test_03_allow_deny_no_opinion_and_down(kubectl: Kubectl, webhooks: Webhooks, make_namespace: MakeNamespace) -> None:
     """An auditor (group kubelab:auditors, no RBAC at all) may list pods but not Secrets (no opinion: RBAC
     says no); a cluster-admin by RBAC may not delete the protected namespace (the webhook denies first) but
-    may delete another; with the webhook scaled to zero, RBAC alone decides (failurePolicy NoOpinion) and
-    system:masters never waits.
+    may delete another; with the webhook scaled to zero, RBAC alone decides (failurePolicy NoOpinion).
+    The cluster's administrators (kubeadm:cluster-admins, system:masters) are never sent to the webhook:
+    the admin creates and removes the protected namespace, and still works while the webhook is down.
 
     Hint (7.2): kubelab_apiserver/authz/policy.py (the rules and their order) and authz/configuration.py
     (matchConditions keep kube-apiserver's own and the nodes' requests away from the webhook).
@@ -60,7 +61,7 @@ def test_03_allow_deny_no_opinion_and_down(kubectl: Kubectl, webhooks: Webhooks,
                 what="the webhook's cached allow expiring (10 s)",
             )
             assert webhooks.call(carol, path=f"/api/v1/namespaces/{protected}/configmaps")[0] == 200, "RBAC alone"
-            kubectl.run("get", "namespaces")  # the admin (system:masters) is never sent to the webhook
+            kubectl.run("get", "namespaces")  # the admin (kubeadm:cluster-admins) is never sent to the webhook
         finally:
             kubectl.run("-n", NS, "scale", "deployment/kubelab-webhooks", "--replicas=1")
             kube.rollout(kubectl, "deployment/kubelab-webhooks", namespace=NS, timeout=120)

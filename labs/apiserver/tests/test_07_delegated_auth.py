@@ -19,8 +19,8 @@ from .aggregatedlab import GV, NS, SERVICE, book, clear, direct
 
 def test_07_who_is_asking_and_may_they(kubectl: Kubectl, namespace: str, aggregated: bytes, tmp_path: Path) -> None:
     """Through kube-apiserver: an impersonated user is the Book's defaulted author; a service account
-    bound to the `view` role may list but not create (403 from the aggregated server, naming it).
-    Straight to the server: its token is checked by TokenReview; a client certificate signed by the
+    bound to the `view` role may list but not create (403: kube-apiserver asks RBAC before it forwards).
+    Straight to the server: its token is checked by TokenReview (and may list); a client certificate signed by the
     cluster CA with the front proxy's name (CN=front-proxy-client) that sends
     `X-Remote-User: system:admin` and `X-Remote-Group: system:masters` is NOT believed: only the
     requestheader CA's certificates may speak for others.

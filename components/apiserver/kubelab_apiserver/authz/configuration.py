@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-# kube-apiserver's own and the nodes' requests never go to the webhook: a webhook that is down
-# must not stop the control plane.
+# kube-apiserver's own, the nodes' and the administrators' requests never go to the webhook: a
+# webhook that is down must not stop the control plane, nor lock out the people who repair it.
+# kubeadm's admin.conf (kind's kubeconfig) is group kubeadm:cluster-admins, not system:masters
+# (since 1.29; system:masters is only super-admin.conf's).
 MATCH_CONDITIONS = [
     {"expression": "!('system:masters' in request.groups)"},
+    {"expression": "!('kubeadm:cluster-admins' in request.groups)"},
     {"expression": "!request.user.startsWith('system:node:')"},
     {"expression": "!('system:serviceaccounts:kube-system' in request.groups)"},
     {"expression": "!(request.user in ['system:kube-controller-manager', 'system:kube-scheduler'])"},
