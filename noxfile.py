@@ -208,6 +208,15 @@ def bench_operator(session: nox.Session) -> None:
     run(session, "python", "components/operator/bench/bench_operator.py", *session.posargs)
 
 
+@nox.session(name="bench-apiserver")
+def bench_apiserver(session: nox.Session) -> None:
+    """Books through kube-apiserver: the aggregated server beside the same resource as a CRD (create, get,
+    list p50/p99), and one GET with and without the webhook callouts of 7.1/7.2 (prints the tables)."""
+    sync(session)
+    start_cluster(session)
+    run(session, "python", "components/apiserver/bench/bench_apiserver.py", *session.posargs)
+
+
 @nox.session(name="bench-scheduler")
 def bench_scheduler(session: nox.Session) -> None:
     """kubelab-scheduler beside kube-scheduler 1.37 on the cluster, same client limits: pods bound per second

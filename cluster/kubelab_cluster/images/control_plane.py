@@ -48,6 +48,24 @@ SPECS = (
 )
 
 
+# kube-apiserver with the API server lab's admission plugin compiled in (Chapter 7.3), for the lab to swap in.
+PATCHED_APISERVER = ImageSpec(
+    "kube-apiserver", {"/usr/local/bin/kube-apiserver": ("kube-apiserver-kubelab", "kube-apiserver")}
+)
+PATCHED_APISERVER_REPO = "kubelab/kube-apiserver"
+
+
+def build_patched_apiserver(pins: Pins) -> str:
+    """The patched kube-apiserver's image (built once per binary); returns its local reference."""
+    from kubelab_cluster.toolchain.artifacts import BY_NAME
+
+    version = pins.kubernetes.version + BY_NAME["kube-apiserver-kubelab"].version_suffix
+    ref = f"{PATCHED_APISERVER_REPO}:{version}"
+    with step(f"image {ref}") as s:
+        s.note = "built" if build_image(PATCHED_APISERVER, pins, ref) else "cached"
+    return ref
+
+
 def _source(pins: Pins, artifact: str, name: str) -> Path:
     return pause_binary() if artifact == "pause" else binary(pins, artifact, name)
 

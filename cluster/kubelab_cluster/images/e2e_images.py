@@ -3,8 +3,10 @@
 The suite names its images by registry, name and tag (``k8s.io/kubernetes/test/utils/image``);
 ``KUBE_TEST_REPO_LIST`` may point it at other registries. Ours is the cluster's local one:
 busybox is our busybox image (Debian's busybox-static, every applet), agnhost its binary built by
-the toolchain from the pinned Kubernetes module over that busybox. The tags are the suite's own,
-read from the pinned module's ``test/utils/image/manifest.go`` so they follow the Kubernetes pin.
+the toolchain from the pinned Kubernetes module over that busybox. The multi-volume storage tests
+run their pods from glibc-dns-testing, and only its shell, dd, cat and sleep: our busybox, tagged
+so. The tags are the suite's own, read from the pinned module's ``test/utils/image/manifest.go``
+so they follow the Kubernetes pin.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from kubelab_cluster.toolchain.build import build
 from kubelab_cluster.toolchain.gotool import GoRunner
 
 REGISTRY_PATH = "e2e-test-images"  # under the cluster registry: localhost:5001/e2e-test-images/<name>:<tag>
-IMAGES = {"busybox": "BusyBox", "agnhost": "Agnhost"}  # name -> the suite's ImageID
+IMAGES = {"busybox": "BusyBox", "glibc-dns-testing": "GlibcDnsTesting", "agnhost": "Agnhost"}  # name -> ImageID
+BUSYBOX_AS = ("busybox", "glibc-dns-testing")  # the suite's images our busybox stands in for
 _CONFIG = re.compile(r'configs\[(?P<id>\w+)\] = Config\{list\.\w+, "(?P<name>[\w.-]+)", "(?P<tag>[\w.-]+)"\}')
 
 
 def suite_tags(pins: Pins) -> dict[str, str]:
-    """name -> tag, for the images the suite expects from its e2e registry (busybox, agnhost)."""
+    """name -> tag, for the images the suite expects from its e2e registry (those of IMAGES)."""
     go = GoRunner("e2e-images", pins.tools.go)
     info = go.module_info("k8s.io/kubernetes", pins.kubernetes.version)
     manifest = (Path(info["Dir"]) / "test" / "utils" / "image" / "manifest.go").read_text()
@@ -43,8 +46,9 @@ def build_e2e_images(pins: Pins) -> dict[str, str]:
     """Local images tagged as the suite names them: ``e2e-test-images/<name>:<tag>``; name -> reference."""
     tags = suite_tags(pins)
     busybox = build_busybox_image()
-    refs = {"busybox": f"{REGISTRY_PATH}/busybox:{tags['busybox']}"}
-    docker.tag(busybox, refs["busybox"])
+    refs = {name: f"{REGISTRY_PATH}/{name}:{tags[name]}" for name in BUSYBOX_AS}
+    for ref in refs.values():
+        docker.tag(busybox, ref)
     agnhost = build(BY_NAME["agnhost"], pins).binaries["agnhost"]
     key = content_key(busybox, agnhost.parent.name)
     refs["agnhost"] = f"{REGISTRY_PATH}/agnhost:{tags['agnhost']}"

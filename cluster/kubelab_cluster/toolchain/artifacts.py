@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kubelab_cluster.toolchain.patches import SourcePatch
 from kubelab_cluster.toolchain.stamping import Stamp, kube_ldflags, x_flags
 
 
@@ -35,6 +36,8 @@ class Workspace:
     # In a source workspace: modules its go.mod replaces by a local path that the module zip does
     # not hold (external-snapshotter's ./client), required at a published version instead.
     source_requires: dict[str, str] = field(default_factory=dict)  # module -> pin
+    # Required modules built from a patched copy of their source (see patches.py).
+    patches: tuple[SourcePatch, ...] = ()
 
     @property
     def path(self) -> str:
@@ -60,6 +63,11 @@ class Artifact:
     version_args: tuple[str, ...] = ("--version",)
     version_env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def version_suffix(self) -> str:
+        """What a patched build appends to its pin's version (``v1.37.2-kubelab``)."""
+        return "".join(p.version_suffix for p in self.workspace.patches)
+
     def recipe(self) -> dict[str, object]:
         """Everything about the recipe that changes the output (goes into the cache key)."""
         workspace: dict[str, object] = {
@@ -70,6 +78,8 @@ class Artifact:
         }
         if self.workspace.source:  # only then: the keys of every other artifact stay as they were
             workspace |= {"source": True, "source_requires": self.workspace.source_requires}
+        if self.workspace.patches:  # likewise; the patches' content is in the workspace key
+            workspace |= {"patches": [p.folder for p in self.workspace.patches]}
         return {
             "workspace": workspace,
             "binaries": self.binaries,
@@ -96,6 +106,15 @@ KUBERNETES_E2E = Workspace(
     name="kubernetes-e2e",
     requires={"k8s.io/kubernetes": "kubernetes.version"},
     local_replaces_of={"k8s.io/kubernetes": "kubernetes.staging"},
+)
+
+# kube-apiserver with the API server lab's admission plugin compiled in (Chapter 7.3): the same
+# wrapper, k8s.io/kubernetes replaced by a patched copy of its source.
+KUBERNETES_ADMISSION = Workspace(
+    name="kubernetes-admission",
+    requires={"k8s.io/kubernetes": "kubernetes.version"},
+    local_replaces_of={"k8s.io/kubernetes": "kubernetes.staging"},
+    patches=(SourcePatch("components/apiserver/kube-apiserver-plugin"),),
 )
 
 KIND = Workspace(name="kind", requires={"sigs.k8s.io/kind": "components.kind"})
@@ -328,6 +347,18 @@ ARTIFACTS += (
         CSI_SNAPSHOTTER,
         "components.external-snapshotter",
         {"csi-snapshotter": "csi-snapshotter", "snapshot-controller": "snapshot-controller"},
+    ),
+)
+
+ARTIFACTS += (
+    # The patched kube-apiserver the API server lab swaps in (stamped with the patch's suffix).
+    Artifact(
+        name="kube-apiserver-kubelab",
+        workspace=KUBERNETES_ADMISSION,
+        pin="kubernetes.version",
+        stamp_module="k8s.io/kubernetes",
+        binaries={"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"},
+        ldflags=kube_ldflags,
     ),
 )
 

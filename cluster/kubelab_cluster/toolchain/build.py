@@ -54,8 +54,12 @@ def artifact_key(a: Artifact, pins: Pins, override: Override = Override()) -> st
     )
 
 
+def version_of(a: Artifact, pins: Pins, override: Override = Override()) -> str:
+    return override.git_version or pins.get(a.pin) + a.version_suffix
+
+
 def artifact_dir(a: Artifact, pins: Pins, override: Override = Override()) -> Path:
-    version = override.git_version or pins.get(a.pin)
+    version = version_of(a, pins, override)
     return cache_root() / "toolchain" / a.name / f"{version}-{artifact_key(a, pins, override)}"
 
 
@@ -110,9 +114,9 @@ def stamp_for(a: Artifact, pins: Pins, go: GoRunner, override: Override) -> Stam
     with open(info["Info"]) as fh:
         published = json.load(fh)["Time"]
     return Stamp(
-        version=override.git_version or pins.get(a.pin),
+        version=version_of(a, pins, override),
         commit=commit_from_sum(info["Sum"]),
-        tree_state=override.tree_state or "clean",
+        tree_state=override.tree_state or ("dirty" if a.workspace.patches else "clean"),
         build_date=published,
     )
 

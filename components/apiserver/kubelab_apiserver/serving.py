@@ -97,7 +97,9 @@ class TLSServer:
         await self.server.serve()
 
     def start(self, timeout: float = 15.0) -> None:
-        """Serve from a thread of its own (tests); returns once listening."""
+        """Serve from a thread of its own (tests); returns once listening. Again after ``stop``: a new server."""
+        if self._thread is not None:
+            self.server = uvicorn.Server(self.config)
         self._thread = threading.Thread(target=lambda: asyncio.run(self.serve()), name="aggregated", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout

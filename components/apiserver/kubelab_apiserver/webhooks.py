@@ -1,6 +1,7 @@
-"""One HTTPS server for kube-apiserver's callouts of Chapter 7.1 and 7.2: the token issuer's
-discovery document and JWKS, the TokenReview webhook (``/authenticate``) and the
-SubjectAccessReview webhook (``/authorize``)."""
+"""One HTTPS server for kube-apiserver's callouts of Chapter 7.1 to 7.3: the token issuer's
+discovery document and JWKS, the TokenReview webhook (``/authenticate``), the
+SubjectAccessReview webhook (``/authorize``) and the admission webhooks (``/admission/mutate``,
+``/admission/validate``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from kubelab_apiserver.admission import webhook as admission_webhook
 from kubelab_apiserver.authn import tokenreview_webhook
 from kubelab_apiserver.authn.issuer import DISCOVERY_PATH, JWKS_PATH, Issuer
 from kubelab_apiserver.authn.tokenreview_webhook import Account
@@ -30,6 +32,7 @@ def create_app(issuer: Issuer | None, tokens: Mapping[str, Account], rules: Sequ
 
     tokenreview_webhook.routes(app, tokens)
     authz_webhook.routes(app, rules)
+    admission_webhook.routes(app)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

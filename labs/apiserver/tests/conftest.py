@@ -17,7 +17,7 @@ import pytest
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit.namespaces import MakeNamespace
 
-from . import webhooklab
+from . import admissionlab, webhooklab
 from .aggregatedlab import deploy, uninstall
 
 
@@ -56,3 +56,22 @@ def webhooks(kubectl: Kubectl, component_image: str) -> Iterator[webhooklab.Webh
         yield hooks
     finally:
         webhooklab.uninstall(kubectl, hooks)
+
+
+@pytest.fixture(scope="session")
+def admission(kubectl: Kubectl, webhooks: webhooklab.Webhooks) -> Iterator[admissionlab.Admission]:
+    """kube-apiserver runs the toolchain's patched build with KubelabOwner enabled; the admission webhooks
+    (served by the webhooks' pod) and the admission policies are registered. At the end: unregistered, and
+    kube-apiserver back on the cluster's manifest, serving the pinned version.
+
+    Hint (7.3): `kubectl -n kube-system get pod kube-apiserver-kubelab-control-plane -o yaml` (image, flags);
+    if it does not come back, `docker exec kubelab-control-plane crictl ps -a --name kube-apiserver` and
+    `crictl logs` of the last one (a flag or plugin name it refuses is on its last lines).
+    """
+    try:
+        hooks = admissionlab.swap_in(kubectl)
+        admissionlab.register(kubectl)
+        yield hooks
+    finally:
+        admissionlab.unregister(kubectl)
+        admissionlab.swap_out(kubectl)

@@ -106,8 +106,28 @@ def other_expectations(p: Pins) -> dict[str, tuple[tuple[str, ...], str]]:
     }
 
 
+PATCHED = [a.name for a in ARTIFACTS if a.workspace.patches]  # builds of patched source (kube-apiserver-kubelab)
+
+
 def all_binaries() -> list[tuple[str, str]]:
-    return [(a.name, b) for a in ARTIFACTS if a.name not in {*KUBE_BINARIES, "kubeadm", "kubectl"} for b in a.binaries]
+    kube = {*KUBE_BINARIES, "kubeadm", "kubectl", *PATCHED}
+    return [(a.name, b) for a in ARTIFACTS if a.name not in kube for b in a.binaries]
+
+
+@pytest.mark.parametrize("artifact", PATCHED)
+def test_patched_build_version(
+    artifact: str, pinned: Pins, kube_module: dict[str, str], binary_path: Callable[[str, str | None], Path]
+) -> None:
+    """A build of patched source says so: the pin with the patch's suffix, gitTreeState dirty, the
+    commit and date of the module it was patched from (book 1.1: KUBE_GIT_VERSION, a dirty tree)."""
+    a = BY_NAME[artifact]
+    (binary,) = a.binaries
+    path = binary_path(artifact, binary)
+    version = pinned.kubernetes.version + a.version_suffix
+    assert a.version_suffix and run(path, "--version").strip() == f"Kubernetes {version}"
+    raw = parse_raw_version(run(path, "--version=raw"))
+    assert (raw["GitVersion"], raw["GitTreeState"]) == (version, "dirty"), raw
+    assert (raw["GitCommit"], raw["BuildDate"]) == (kube_module["commit"], kube_module["date"]), raw
 
 
 @pytest.mark.parametrize(("artifact", "binary"), all_binaries())
@@ -132,4 +152,5 @@ def test_tool_version(artifact: str, binary: str, pinned: Pins, binary_path: Cal
 
 def test_every_artifact_is_covered() -> None:
     covered = {b for _, b in all_binaries()} | set(KUBE_BINARIES) | {"kubeadm", "kubectl"}
+    covered |= {b for name in PATCHED for b in BY_NAME[name].binaries}
     assert covered == {b for a in BY_NAME.values() for b in a.binaries}

@@ -11,6 +11,7 @@ import enum
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -112,24 +113,30 @@ def load_labs(root: Path | None = None) -> list[Lab]:
 
 
 def checkpoint_counts(labs: list[Lab]) -> dict[str, int]:
-    """How many checkpoints (parametrized cases included) each runnable lab has, from one
-    ``pytest --collect-only`` over all of them (nothing runs; no cluster is needed)."""
-    runnable = [lab for lab in labs if lab.runnable]
+    """How many checkpoints (parametrized cases included) each runnable lab has, from a
+    ``pytest --collect-only`` of each (nothing runs; no cluster is needed).
+
+    One process per lab, as the labs run: in one process the operator lab's package would be
+    imported as ``operator`` and shadow the standard library's for every lab collected after it.
+    """
     counts = {lab.name: 0 for lab in labs}
-    if not runnable:
-        return counts
     root = repo_root()
-    dirs = [str(lab.checkpoint_dir.relative_to(root)) for lab in runnable]
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *dirs],
-        cwd=root, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"collecting the checkpoints failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
-    for line in proc.stdout.splitlines():
-        parts = line.split("/", 2)
-        if "::" in line and len(parts) == 3 and parts[0] == "labs" and parts[1] in counts:
-            counts[parts[1]] += 1
+
+    def collect(lab: Lab) -> int:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+             str(lab.checkpoint_dir.relative_to(root))],
+            cwd=root, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"collecting the checkpoints of lab {lab.name} failed:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}"
+            )
+        return sum(1 for line in proc.stdout.splitlines() if line.startswith("labs/") and "::" in line)
+
+    runnable = [lab for lab in labs if lab.runnable]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        counts.update(zip([lab.name for lab in runnable], pool.map(collect, runnable), strict=True))
     return counts
 
 

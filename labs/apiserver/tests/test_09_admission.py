@@ -1,4 +1,4 @@
-"""Checkpoint 8 (book 7.3, 7.4): an aggregated server admits its own objects: kube-apiserver's
+"""Checkpoint 9 (book 7.3, 7.4): an aggregated server admits its own objects: kube-apiserver's
 webhooks and admission policies never see them."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from .aggregatedlab import GROUP, VERSION, book, clear
 POLICY = "kubelab-apiserver-lab-deny-books"
 
 
-def test_08_own_admission_chain(kubectl: Kubectl, namespace: str) -> None:
+def test_09_own_admission_chain(kubectl: Kubectl, namespace: str) -> None:
     """A Library that bans a title makes creating a Book with it 403 Forbidden, with the reason; a Book
     in a namespace that does not exist is 404 (NamespaceLifecycle); a ValidatingAdmissionPolicy of
     kube-apiserver that denies every Book changes nothing, because aggregated requests are proxied

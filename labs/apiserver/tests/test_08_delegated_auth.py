@@ -1,4 +1,4 @@
-"""Checkpoint 7 (book 7.4): the aggregated server trusts kube-apiserver for who is asking and what
+"""Checkpoint 8 (book 7.4): the aggregated server trusts kube-apiserver for who is asking and what
 they may do: the front proxy's headers only from the front proxy, bearer tokens by TokenReview,
 permissions by SubjectAccessReview (RBAC)."""
 
@@ -17,7 +17,7 @@ from kubelab_labkit.forwarding import port_forward
 from .aggregatedlab import GV, NS, SERVICE, book, clear, direct
 
 
-def test_07_who_is_asking_and_may_they(kubectl: Kubectl, namespace: str, aggregated: bytes, tmp_path: Path) -> None:
+def test_08_who_is_asking_and_may_they(kubectl: Kubectl, namespace: str, aggregated: bytes, tmp_path: Path) -> None:
     """Through kube-apiserver: an impersonated user is the Book's defaulted author; a service account
     bound to the `view` role may list but not create (403: kube-apiserver asks RBAC before it forwards).
     Straight to the server: its token is checked by TokenReview (and may list); a client certificate signed by the

@@ -1,4 +1,4 @@
-"""Checkpoint 5 (book 7.4): objects of the aggregated group through kube-apiserver, as the
+"""Checkpoint 6 (book 7.4): objects of the aggregated group through kube-apiserver, as the
 aggregator conformance test makes them (create, list, delete, a dynamic client) and as kubectl
 users see them (tables, explain, apply)."""
 
@@ -14,7 +14,7 @@ from kubelab_labkit import kube
 from .aggregatedlab import GROUP, VERSION, book
 
 
-def test_05_create_list_delete_and_kubectl(kubectl: Kubectl, namespace: str) -> None:
+def test_06_create_list_delete_and_kubectl(kubectl: Kubectl, namespace: str) -> None:
     """Create answers 201 with the right apiVersion, kind and name; the list shows it; delete leaves the
     list empty; the Chapter 2 dynamic client does the same; `kubectl get` prints the server's Table,
     `kubectl explain` reads its OpenAPI v3, `kubectl apply --server-side` twice updates in place.

@@ -1,4 +1,4 @@
-"""Checkpoint 4 (book 7.4): the aggregated server is registered and kube-apiserver routes to it
+"""Checkpoint 5 (book 7.4): the aggregated server is registered and kube-apiserver routes to it
 (upstream's aggregator conformance test, first steps)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from .aggregatedlab import APISERVICE, GROUP, GV, NS, SERVICE, available, raw
 
 
-def test_04_apiservice_available_and_discovery(kubectl: Kubectl, aggregated: bytes) -> None:
+def test_05_apiservice_available_and_discovery(kubectl: Kubectl, aggregated: bytes) -> None:
     """The Deployment is Ready behind an HTTPS readiness probe; the APIService (caBundle,
     groupPriorityMinimum 2000, versionPriority 200) is Available with "all checks passed"; the group's
     discovery comes from the aggregated server, per version and aggregated into kube-apiserver's /apis.

@@ -1,4 +1,4 @@
-"""Checkpoint 9 (book 7.4): the cluster's controllers use the aggregated group like any other: the
+"""Checkpoint 10 (book 7.4): the cluster's controllers use the aggregated group like any other: the
 namespace controller empties a namespace being deleted, the garbage collector follows owners."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from kubelab_labkit.waiting import eventually
 from .aggregatedlab import book, clear
 
 
-def test_09_namespace_deletion_and_garbage_collection(
+def test_10_namespace_deletion_and_garbage_collection(
     kubectl: Kubectl, namespace: str, make_namespace: MakeNamespace
 ) -> None:
     """A Book owned by a ConfigMap is deleted by the garbage collector after the ConfigMap (which watches

@@ -1,4 +1,4 @@
-"""Checkpoint 10 (book 7.4): the APIService object itself, as the aggregator conformance test ends:
+"""Checkpoint 11 (book 7.4): the APIService object itself, as the aggregator conformance test ends:
 read its status, patch it, label it, update its status, delete the collection by label. The server
 is registered again afterwards."""
 
@@ -13,7 +13,7 @@ from .aggregatedlab import APISERVICE, raw, wait_available
 LABEL = "kubelab.dev/apiserver-lab"
 
 
-def test_10_apiservice_lifecycle(kubectl: Kubectl, aggregated: bytes) -> None:
+def test_11_apiservice_lifecycle(kubectl: Kubectl, aggregated: bytes) -> None:
     """Patching versionPriority makes a new resourceVersion; a label selects it; a status update is
     kept; deleting the collection by label unregisters the group (discovery no longer lists it);
     applying the APIService again brings it back Available.

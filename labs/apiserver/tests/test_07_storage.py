@@ -1,4 +1,4 @@
-"""Checkpoint 6 (book 7.5): the aggregated server's own etcd behind one storage interface:
+"""Checkpoint 7 (book 7.5): the aggregated server's own etcd behind one storage interface:
 resourceVersions, optimistic concurrency, watch from a version, compaction and a restart."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from kubelab_labkit.waiting import eventually
 from .aggregatedlab import GV, NS, SERVICE, book, clear, etcdctl, raw, server_pod, watch_lines
 
 
-def test_06_versions_conflicts_watch_compaction(kubectl: Kubectl, namespace: str) -> None:
+def test_07_versions_conflicts_watch_compaction(kubectl: Kubectl, namespace: str) -> None:
     """Each write gets a larger resourceVersion (etcd's revision); a write with a stale one is 409
     Conflict; a watch from a resourceVersion replays what came after it; after etcd compacts that
     history the same watch ends with 410 Expired and a fresh list works; the objects outlive a restart
