@@ -76,6 +76,11 @@ def config_stamp(name: str | None = None) -> Path:
     return cache_root() / "clusters" / f"{name or cluster_name()}.kind-yaml.sha256"
 
 
+# Where a lab that swaps a node's static pod (labs' kubelab_labkit.static_pods) keeps the original
+# until it puts it back: anything there means a lab run ended before it restored the cluster.
+SWAPPED_ORIGINALS = "/etc/kubernetes/kubelab-saved"
+
+
 @dataclass
 class Health:
     problems: list[str] = field(default_factory=list)
@@ -135,6 +140,13 @@ class Cluster:
                 h.problems.append(f"node container {c} is not running")
             elif image and img != image:
                 h.problems.append(f"node {c} runs {img}, not the current {image}")
+            else:
+                saved = subprocess.run(
+                    ["docker", "exec", c, "sh", "-c", f"ls {SWAPPED_ORIGINALS} 2>/dev/null"],
+                    capture_output=True, text=True, check=False,
+                ).stdout.split()  # fmt: skip
+                if saved:
+                    h.problems.append(f"node {c} still runs a lab's swapped {', '.join(saved)} (not put back)")
         stamp = config_stamp(self.name)
         if not stamp.is_file() or stamp.read_text().strip() != config_digest():
             h.problems.append("cluster/kind.yaml changed since the cluster was created (or it was created elsewhere)")

@@ -3,8 +3,9 @@
 The kubelet runs what ``/etc/kubernetes/manifests/<name>.yaml`` on the node says and restarts the
 pod when the file changes. A swap keeps the original beside it first
 (``/etc/kubernetes/kubelab-saved/<name>.yaml``, outside the folder the kubelet watches), so the
-original survives a lab run that is killed half-way: the next swap or ``restore_all`` puts it back
-before anything else. Files are replaced by rename, so the kubelet never reads half a manifest.
+original survives a lab run that is killed half-way: the next swap puts it back before anything
+else, and ``nox -s cluster`` (every lab's first step) finds it there and recreates the cluster.
+Files are replaced by rename, so the kubelet never reads half a manifest.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any
 
 import yaml
 
+from kubelab_cluster.kind.cluster import SWAPPED_ORIGINALS as SAVED
 from kubelab_labkit.nodes import node_run, node_sh
 
 MANIFESTS = "/etc/kubernetes/manifests"
-SAVED = "/etc/kubernetes/kubelab-saved"
 
 Edit = Callable[[dict[str, Any]], None]
 

@@ -94,3 +94,20 @@ def test_eventually_reports_the_last_observation() -> None:
 
     with pytest.raises(AssertionError, match="still 2 pods"):
         eventually(never, timeout=0.05, interval=0.01, what="pods gone")
+
+
+def test_static_pod_flags_are_set_in_place_or_appended() -> None:
+    from kubelab_labkit import static_pods
+
+    command = ["kube-apiserver", "--enable-admission-plugins=NodeRestriction", "--v=1"]
+    assert static_pods.flag_value(command, "enable-admission-plugins") == "NodeRestriction"
+    static_pods.set_flag(command, "enable-admission-plugins", "NodeRestriction,KubelabOwner")
+    static_pods.set_flag(command, "audit-log-path", "-")
+    assert command == [
+        "kube-apiserver", "--enable-admission-plugins=NodeRestriction,KubelabOwner", "--v=1", "--audit-log-path=-",
+    ]  # fmt: skip
+    assert static_pods.flag_value(command, "profiling") is None
+    doc = {"metadata": {"name": "kube-apiserver"}, "spec": {"containers": [{"name": "kube-apiserver"}]}}
+    assert static_pods.container(doc, "kube-apiserver") is doc["spec"]["containers"][0]
+    with pytest.raises(AssertionError, match="no container 'etcd'"):
+        static_pods.container(doc, "etcd")
