@@ -165,10 +165,12 @@ ETCD = Workspace(
 )
 
 
-def _kube(binary: str, version_args: tuple[str, ...] = ("--version",)) -> Artifact:
+def _kube(
+    binary: str, version_args: tuple[str, ...] = ("--version",), *, workspace: Workspace = KUBERNETES, name: str = ""
+) -> Artifact:
     return Artifact(
-        name=binary,
-        workspace=KUBERNETES,
+        name=name or binary,
+        workspace=workspace,
         pin="kubernetes.version",
         stamp_module="k8s.io/kubernetes",
         binaries={binary: f"k8s.io/kubernetes/cmd/{binary}"},
@@ -352,14 +354,7 @@ ARTIFACTS += (
 
 ARTIFACTS += (
     # The patched kube-apiserver the API server lab swaps in (stamped with the patch's suffix).
-    Artifact(
-        name="kube-apiserver-kubelab",
-        workspace=KUBERNETES_ADMISSION,
-        pin="kubernetes.version",
-        stamp_module="k8s.io/kubernetes",
-        binaries={"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"},
-        ldflags=kube_ldflags,
-    ),
+    _kube("kube-apiserver", workspace=KUBERNETES_ADMISSION, name="kube-apiserver-kubelab"),
 )
 
 BY_NAME: dict[str, Artifact] = {a.name: a for a in ARTIFACTS}
