@@ -58,11 +58,11 @@ def webhooks(kubectl: Kubectl, component_image: str) -> Iterator[webhooklab.Webh
         webhooklab.uninstall(kubectl, hooks)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def admission(kubectl: Kubectl, webhooks: webhooklab.Webhooks) -> Iterator[admissionlab.Admission]:
     """kube-apiserver runs the toolchain's patched build with KubelabOwner enabled; the admission webhooks
-    (served by the webhooks' pod) and the admission policies are registered. At the end: unregistered, and
-    kube-apiserver back on the cluster's manifest, serving the pinned version.
+    (served by the webhooks' pod) and the admission policies are registered. After the checkpoint's module:
+    unregistered, and kube-apiserver back on the cluster's manifest, serving the pinned version.
 
     Hint (7.3): `kubectl -n kube-system get pod kube-apiserver-kubelab-control-plane -o yaml` (image, flags);
     if it does not come back, `docker exec kubelab-control-plane crictl ps -a --name kube-apiserver` and
