@@ -269,9 +269,14 @@ for _lab in LABS:
 
 @nox.session
 def e2e(session: nox.Session) -> None:
-    """Every lab's checkpoints, in chapter order, on one cluster."""
+    """Every lab's checkpoints, in chapter order, on one cluster; after each, the cluster must be as the lab
+    found it (`kubelab-cluster status`: no swapped component left, the configuration's files in place), and at
+    the end the smoke lab runs again on it."""
     sync(session)
     for lab in LABS:
         if lab.runnable:
             session.log(f"lab {lab.name} (chapter {lab.chapter})")
             run_lab(session, lab)
+            run(session, "kubelab-cluster", "status")
+    session.log("lab smoke again: the cluster serves as before the labs")
+    run_lab(session, next(lab for lab in LABS if lab.name == "smoke"))
