@@ -1,1 +1,1 @@
-"""Makes the tests package ``apiserver.tests`` (not a bare ``tests``, which the scheduler's also is) in one pytest run."""
+"""Makes the tests package ``apiserver.tests``, not a bare ``tests`` (as the scheduler's is), in one run."""

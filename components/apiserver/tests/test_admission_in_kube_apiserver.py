@@ -110,10 +110,18 @@ def create(setup: Setup, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _owner_defaulted(setup: Setup, way: str) -> None:
+    """The way mutates, and validates: a policy's CEL is compiled a moment after its creation."""
     name = f"probe-{way}-{time.monotonic_ns()}"
     made = create(setup, configmap(name, way))
     setup.admin.request("DELETE", f"{CONFIGMAPS}/{name}")
     assert (made["metadata"].get("annotations") or {}).get(rules.OWNER_ANNOTATION), f"{way}: {made['metadata']}"
+    try:
+        create(setup, configmap(name, way, {"password": "x"}))
+    except ApiError as exc:
+        assert exc.status == 403, exc
+        return
+    setup.admin.request("DELETE", f"{CONFIGMAPS}/{name}")
+    raise AssertionError(f"{way}: a password key is not refused yet")
 
 
 def test_the_patched_build_is_stamped() -> None:

@@ -11,7 +11,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from kubelab_apiserver.admission import rules
 from kubelab_apiserver.admission.registrations import policies, webhook_configurations
+from kubelab_client.errors import ApiError
+from kubelab_client.kube import Api
 from kubelab_cluster.images.control_plane import build_patched_apiserver
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.preflight import CLUSTER_FILES
@@ -25,6 +28,7 @@ from kubelab_labkit.waiting import eventually
 from .webhooklab import ISSUER_URL
 
 PLUGIN = "KubelabOwner"
+NS = "kubelab-apiserver-admission"  # the checkpoint's ConfigMaps
 COMPONENT = "kube-apiserver"
 
 
@@ -90,9 +94,31 @@ def swap_out(kubectl: Kubectl) -> None:
     wait_serving(kubectl, pins().kubernetes.version)
 
 
-def register(kubectl: Kubectl) -> None:
+def register(kubectl: Kubectl, namespace: str) -> None:
+    """Register the webhooks and create the policies, then wait until each way is in force in ``namespace``:
+    kube-apiserver loads registrations through informers, and compiles a policy's CEL, a moment later."""
     ca_pem = (CLUSTER_FILES / CA_CERT).read_bytes()
     kube.apply(kubectl, *webhook_configurations(ISSUER_URL, ca_pem), *policies())
+    api = Api.from_config(str(kubectl.kubeconfig))
+    for way in rules.WAYS:
+        eventually(lambda way=way: in_force(api, namespace, way), timeout=60, interval=0.5, what=f"the {way} way")
+
+
+def in_force(api: Api, namespace: str, way: str) -> bool:
+    """A probe ConfigMap of ``way`` gets its owner (then goes), and one with a password key is refused."""
+    collection = f"/api/v1/namespaces/{namespace}/configmaps"
+    name = f"probe-{way}-{time.monotonic_ns()}"
+    probe = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {rules.BY_LABEL: way}}}
+    try:
+        made = api.request("POST", collection, body=probe)
+        api.request("DELETE", f"{collection}/{name}")
+        assert rules.OWNER_ANNOTATION in (made["metadata"].get("annotations") or {}), f"{way}: no owner yet"
+        api.request("POST", collection, body={**probe, "data": {"password": "x"}})
+    except ApiError as exc:
+        assert exc.status == 403, f"{way}: {exc}"
+        return True
+    api.request("DELETE", f"{collection}/{name}")
+    raise AssertionError(f"{way}: a password key is not refused yet")
 
 
 def unregister(kubectl: Kubectl) -> None:

@@ -59,7 +59,9 @@ def webhooks(kubectl: Kubectl, component_image: str) -> Iterator[webhooklab.Webh
 
 
 @pytest.fixture(scope="module")
-def admission(kubectl: Kubectl, webhooks: webhooklab.Webhooks) -> Iterator[admissionlab.Admission]:
+def admission(
+    kubectl: Kubectl, webhooks: webhooklab.Webhooks, make_namespace: MakeNamespace
+) -> Iterator[admissionlab.Admission]:
     """kube-apiserver runs the toolchain's patched build with KubelabOwner enabled; the admission webhooks
     (served by the webhooks' pod) and the admission policies are registered. After the checkpoint's module:
     unregistered, and kube-apiserver back on the cluster's manifest, serving the pinned version.
@@ -70,7 +72,7 @@ def admission(kubectl: Kubectl, webhooks: webhooklab.Webhooks) -> Iterator[admis
     """
     try:
         hooks = admissionlab.swap_in(kubectl)
-        admissionlab.register(kubectl)
+        admissionlab.register(kubectl, make_namespace(admissionlab.NS))
         yield hooks
     finally:
         admissionlab.unregister(kubectl)

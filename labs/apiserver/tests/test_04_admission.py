@@ -6,7 +6,6 @@ each does when the webhooks are down."""
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Any
 
@@ -15,14 +14,13 @@ from kubelab_client.errors import ApiError
 from kubelab_client.kube import Api
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.pins import pins
+from kubelab_kit.stats import percentile
 from kubelab_labkit import static_pods
-from kubelab_labkit.namespaces import MakeNamespace
 from kubelab_labkit.waiting import eventually
 
-from .admissionlab import COMPONENT, PLUGIN, Admission
+from .admissionlab import COMPONENT, NS, PLUGIN, Admission
 from .webhooklab import NS as WEBHOOKS_NS
 
-NS = "kubelab-apiserver-admission"
 SAMPLES = 20
 
 
@@ -44,7 +42,7 @@ def refusal(api: Api, obj: dict[str, Any]) -> ApiError:
     raise AssertionError(f"{obj['metadata']['name']} was admitted")
 
 
-def test_04_one_rule_three_ways(kubectl: Kubectl, admission: Admission, make_namespace: MakeNamespace) -> None:
+def test_04_one_rule_three_ways(kubectl: Kubectl, admission: Admission) -> None:
     """kube-apiserver reports the lab's version suffix and runs with --enable-admission-plugins naming
     KubelabOwner. For each way (label admission.kubelab.dev/by = plugin, webhook, policy): a new
     ConfigMap's owner annotation is its creator's name; a key naming a password is refused with 403
@@ -59,7 +57,6 @@ def test_04_one_rule_three_ways(kubectl: Kubectl, admission: Admission, make_nam
     manifest = static_pods.read(admission.node, COMPONENT)
     command = static_pods.container(manifest, COMPONENT)["command"]
     assert PLUGIN in (static_pods.flag_value(command, "enable-admission-plugins") or "").split(",")
-    make_namespace(NS)
     api = Api.from_config(str(kubectl.kubeconfig))
     who = api.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
                       body={"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})  # fmt: skip
@@ -109,4 +106,4 @@ def _p50_create_ms(api: Api, way: str) -> float:
         started = time.perf_counter()
         create(api, configmap(f"timed-{way}-{i}", way))
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return percentile(times, 50)

@@ -10,6 +10,7 @@ from kubelab_client.dynamic import DynamicClient
 from kubelab_client.kube import Api
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit import kube
+from kubelab_labkit.waiting import eventually
 
 from .aggregatedlab import GROUP, VERSION, book
 
@@ -39,7 +40,7 @@ def test_06_create_list_delete_and_kubectl(kubectl: Kubectl, namespace: str) -> 
     table = kubectl.run("-n", namespace, "get", "books").splitlines()
     assert table[0].split() == ["NAME", "TITLE", "AUTHOR", "CHAPTERS", "PHASE", "AGE"], table
     assert table[1].split()[:2] == ["dynamic", "Kubernetes开发指南"], table
-    assert "chapters" in kubectl.run("explain", "books.spec")
+    eventually(lambda: _explained(kubectl), timeout=90, interval=2, what="kube-apiserver's OpenAPI v3 has the group")
     manifest = book("applied", namespace, "Applied", chapters=[{"number": 1, "title": "One"}])
     kubectl.run("apply", "--server-side", "-f", "-", stdin=json.dumps(manifest))
     manifest["spec"]["title"] = "Applied again"
@@ -47,3 +48,10 @@ def test_06_create_list_delete_and_kubectl(kubectl: Kubectl, namespace: str) -> 
     got = kubectl.json("-n", namespace, "get", "book", "applied")
     assert got["spec"]["title"] == "Applied again" and got["metadata"]["generation"] == 2
     kube.delete(kubectl, got)
+
+
+def _explained(kubectl: Kubectl) -> bool:
+    """kube-apiserver aggregates an APIService's OpenAPI v3 in the background, after it is Available."""
+    proc = kubectl.attempt("explain", "books.spec")
+    assert proc.returncode == 0, proc.stderr.strip()
+    return "chapters" in proc.stdout
