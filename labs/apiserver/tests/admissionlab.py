@@ -5,6 +5,7 @@ back on the cluster's own image and flags (other labs find it as it was)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import time
@@ -66,8 +67,25 @@ def _serving(kubectl: Kubectl, version: str) -> bool:
     return True
 
 
+# The control plane's leaders: kube-apiserver gone for longer than their renew deadline (10 s), they
+# lose their lease and restart; the lab waits until both lead again.
+LEADERS = ("kube-controller-manager", "kube-scheduler")
+
+
+def _leading_since(kubectl: Kubectl, since: dt.datetime) -> bool:
+    for name in LEADERS:
+        lease = kubectl.json("-n", "kube-system", "get", "lease", name)["spec"]
+        renewed = dt.datetime.fromisoformat(lease["renewTime"].replace("Z", "+00:00"))
+        assert renewed > since, f"{name} has not renewed its lease since kube-apiserver came back ({renewed})"
+    return True
+
+
 def wait_serving(kubectl: Kubectl, version: str, timeout: float = 240) -> None:
+    """kube-apiserver ``version`` ready, then the controller-manager and the scheduler leading again."""
     eventually(lambda: _serving(kubectl, version), timeout=timeout, interval=2, what=f"kube-apiserver {version} ready")
+    back = dt.datetime.now(dt.UTC)
+    # a leader that lost its lease exits; after a few swaps the kubelet restarts it only after a back-off (up to 5 min)
+    eventually(lambda: _leading_since(kubectl, back), timeout=420, interval=2, what="the control plane's leaders")
 
 
 def swap_in(kubectl: Kubectl) -> Admission:
