@@ -47,7 +47,19 @@ def vanishing_node(kubectl: Kubectl) -> None:
 def vanishing(kubectl: Kubectl) -> Iterator[str]:
     vanishing_node(kubectl)
     yield VANISHING
-    kubectl.run("delete", "node", VANISHING, "--ignore-not-found", "--wait=false")
+    kubectl.run("delete", "node", VANISHING, "--ignore-not-found", "--wait=true")
+    # DaemonSets (the pod network's agent) made a pod for it, Pending for ever: the lab is done when they are gone
+    eventually(lambda: _no_pods_for(kubectl, VANISHING), timeout=120, interval=1, what=f"no pod left for {VANISHING}")
+
+
+def _no_pods_for(kubectl: Kubectl, node: str) -> bool:
+    left = [
+        f"{p['metadata']['namespace']}/{p['metadata']['name']}"
+        for p in kubectl.json("get", "pods", "-A")["items"]
+        if p["spec"].get("nodeName") == node or node in json.dumps(p["spec"].get("affinity") or {})
+    ]
+    assert not left, f"pods still bound to or aimed at the deleted node: {left}"
+    return True
 
 
 def preferring(node: str, allowed: list[str]) -> dict[str, Any]:
