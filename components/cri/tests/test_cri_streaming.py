@@ -70,8 +70,9 @@ def test_exec_with_a_terminal(node: Node, crictl_binary: str) -> None:
     out = subprocess.run(
         ["script", "-qec", f"stty cols 111 rows 33; {inner}", "/dev/null"], capture_output=True, text=True, timeout=30
     )
-    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
-    # (script(1) forwards its own end of input into the terminal: a stray ^@ may precede the output)
+    # (script(1) forwards its own end of input into the terminal: a stray ^@, echoed, may precede any line)
+    cleaned = (line.replace("^@", "").replace("\x00", "").strip() for line in out.stdout.splitlines())
+    lines = [line for line in cleaned if line]
     assert lines[-2].endswith("/dev/pts/0") and lines[-1] == "33 111", out
 
 
