@@ -58,9 +58,9 @@ PATCHED_APISERVER_REPO = "kubelab/kube-apiserver"
 def build_patched_apiserver(pins: Pins) -> str:
     """The patched kube-apiserver's image (built once per binary); returns its local reference."""
     from kubelab_cluster.toolchain.artifacts import BY_NAME
+    from kubelab_cluster.toolchain.build import version_of
 
-    version = pins.kubernetes.version + BY_NAME["kube-apiserver-kubelab"].version_suffix
-    ref = f"{PATCHED_APISERVER_REPO}:{version}"
+    ref = f"{PATCHED_APISERVER_REPO}:{version_of(BY_NAME['kube-apiserver-kubelab'], pins)}"
     with step(f"image {ref}") as s:
         s.note = "built" if build_image(PATCHED_APISERVER, pins, ref) else "cached"
     return ref

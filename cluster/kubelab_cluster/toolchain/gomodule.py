@@ -12,14 +12,13 @@ itself, so a new pin needs no edit here.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 from kubelab_cluster.cache import cache_root, content_key
 from kubelab_cluster.pins import Pins
 from kubelab_cluster.toolchain.artifacts import ARTIFACTS, Workspace, tools_of
 from kubelab_cluster.toolchain.gotool import GoRunner
+from kubelab_cluster.toolchain.patches import writable_copy
 from kubelab_kit.files import atomic_write, staged_dir
 
 SCHEMA = 2  # bump when the generated layout changes
@@ -126,11 +125,7 @@ def _prepare_source(ws: Workspace, pins: Pins, go: GoRunner, target: Path) -> Pa
     ((module, pin),) = ws.requires.items()
     info = go.module_info(module, pins.get(pin))
     with staged_dir(target, replace=True) as tmp:
-        shutil.copytree(info["Dir"], tmp, dirs_exist_ok=True, copy_function=shutil.copyfile)
-        for folder, _dirs, files in os.walk(tmp):
-            os.chmod(folder, 0o755)
-            for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
+        writable_copy(Path(info["Dir"]), tmp)
         for dependency, dep_pin in sorted(ws.source_requires.items()):
             edit = [f"-dropreplace={dependency}", f"-require={dependency}@{pins.get(dep_pin)}"]
             go.run(["mod", "edit", *edit], cwd=tmp)

@@ -63,11 +63,7 @@ class SourcePatch:
 
     def apply(self, source: Path, into: Path) -> None:
         """Copy the module ``source`` to ``into`` (writable) and apply the patch there."""
-        shutil.copytree(source, into, copy_function=shutil.copyfile, ignore=shutil.ignore_patterns(".git"))
-        for folder, _dirs, files in os.walk(into):
-            os.chmod(folder, 0o755)
-            for name in files:
-                os.chmod(os.path.join(folder, name), 0o644)
+        writable_copy(source, into)
         spec = self.spec()
         for add in _tables(spec, "add"):
             target = into / str(add["path"])
@@ -78,6 +74,15 @@ class SourcePatch:
             if not path.is_file():
                 raise PatchError(f"{self.folder}/{PATCH_FILE}: edit {number}: {edit['path']} is not in {self.module}")
             path.write_text(apply_edit(path.read_text(), edit, f"{self.folder}/{PATCH_FILE}: edit {number}"))
+
+
+def writable_copy(source: Path, into: Path) -> None:
+    """A copy of a module's source that can be edited and built in (the module cache's is read-only)."""
+    shutil.copytree(source, into, dirs_exist_ok=True, copy_function=shutil.copyfile)
+    for folder, _dirs, files in os.walk(into):
+        os.chmod(folder, 0o755)
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o644)
 
 
 def _tables(spec: dict[str, object], name: str) -> list[dict[str, object]]:
