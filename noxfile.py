@@ -17,6 +17,7 @@ import nox
 
 ROOT = Path(__file__).parent
 sys.path[:0] = [str(ROOT / "cluster"), str(ROOT / "components" / "kit"), str(ROOT / "labs" / "labkit")]
+from kubelab_cluster.workspace import members  # noqa: E402
 from kubelab_labkit.impl import refusal  # noqa: E402
 from kubelab_labkit.registry import Lab, load_labs  # noqa: E402
 
@@ -24,16 +25,9 @@ nox.options.default_venv_backend = "none"
 nox.options.sessions = ["lint", "tests"]
 nox.options.error_on_missing_interpreters = True
 
-UNIT_TEST_DIRS = [
-    "cluster/tests",
-    *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/tests")),
-    "labs/labkit/tests",
-]
-TYPED_PACKAGES = [
-    "cluster/kubelab_cluster",
-    *sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("components/*/kubelab_*")),
-    "labs/labkit/kubelab_labkit",
-]
+MEMBERS = [m.relative_to(ROOT) for m in members(ROOT)]  # the uv workspace's packages (pyproject.toml)
+UNIT_TEST_DIRS = [str(m / "tests") for m in MEMBERS if (ROOT / m / "tests").is_dir()]
+TYPED_PACKAGES = [str(p.relative_to(ROOT)) for m in MEMBERS for p in sorted((ROOT / m).glob("kubelab_*"))]
 LABS = load_labs(ROOT)
 
 

@@ -131,13 +131,6 @@ def static_binary(name: str) -> Path:
             fix = "kubelab-host packages (installs gcc, libc6-dev)"
             raise ImageError(name, f"compiling {name}.c failed", fix, cmd, proc.stdout + proc.stderr)
     return out
-    with staged_dir(out.parent) as tmp:
-        cmd = ["gcc", "-static", "-Os", "-s", "-Wall", "-Werror", "-o", str(tmp / out.name), str(source)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if proc.returncode != 0:
-            raise ImageError(name, f"compiling {name}.c failed", "kubelab-host packages (gcc, libc6-dev)", cmd,
-                             proc.stdout + proc.stderr)  # fmt: skip
-    return out
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from kubelab_cluster.images.rootfs_specs import SLIM
 from kubelab_cluster.pins import repo_root
 from kubelab_cluster.progress import step
 from kubelab_cluster.protos.generate import generate as generate_protos
+from kubelab_cluster.workspace import members
 
 SCHEMA = 2
 REPO = "kubelab/lab"
@@ -44,12 +45,11 @@ def _inputs() -> list[Path]:
     root = repo_root()
     files = [root / "uv.lock"]
     # every workspace member that goes into the image (the wheels of `uv build --all-packages`)
-    members = ["cluster", *sorted(str(p.relative_to(root)) for p in root.glob("components/*")), "labs/labkit"]
-    for pkg in members:
+    for pkg in members(root):
         files += sorted(
             p
-            for p in (root / pkg).rglob("*")
-            if p.is_file() and "__pycache__" not in p.parts and "tests" not in p.relative_to(root / pkg).parts
+            for p in pkg.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and "tests" not in p.relative_to(pkg).parts
         )
     return files
 

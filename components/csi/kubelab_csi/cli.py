@@ -16,6 +16,10 @@ what the node-driver-registrar sidecar does, which the module proxy here does no
 ``kubelab-csi probe`` calls Identity.Probe on ``--endpoint`` and exits 0 only when the driver
 answers ready within ``--timeout`` seconds: the container's liveness probe (what the
 livenessprobe sidecar would serve over HTTP).
+
+``kubelab-csi claim-contents --node-id NODE`` labels the pre-provisioned VolumeSnapshotContents
+whose snapshot is on NODE so that NODE's csi-snapshotter takes them (:mod:`kubelab_csi.snapshot_contents`),
+until SIGTERM; it runs beside the driver in its pod, with the pod's service account.
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
     probe = sub.add_parser("probe", help="exit 0 when the driver on --endpoint is ready")
     probe.add_argument("--endpoint", default=DEFAULT_ENDPOINT)
     probe.add_argument("--timeout", type=float, default=5.0)
+    claim = sub.add_parser("claim-contents", help="label this node's pre-provisioned VolumeSnapshotContents")
+    claim.add_argument("--node-id", required=True, help="this node's name (the suffix of its snapshot handles)")
+    claim.add_argument("--kubeconfig", default=None, help="default: in-cluster (the pod's service account)")
+    claim.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
 
@@ -110,7 +118,21 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def claim_contents(args: argparse.Namespace) -> int:
+    from kubelab_client.kube import Api
+    from kubelab_csi.config import DRIVER_NAME
+    from kubelab_csi.snapshot_contents import ContentClaimer
+    from kubelab_kit.signals import run_until_signalled
+
+    setup_logging(level_name=args.log_level)
+    claimer = ContentClaimer(Api.from_config(args.kubeconfig), DRIVER_NAME, args.node_id)
+    log.info("labelling the pre-provisioned snapshot contents of %s on %s", DRIVER_NAME, args.node_id)
+    run_until_signalled(claimer.run)
+    return 0
+
+
 @entry_point
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return probe(args) if args.command == "probe" else serve(args)
+    commands = {"probe": probe, "serve": serve, "claim-contents": claim_contents}
+    return commands[args.command](args)

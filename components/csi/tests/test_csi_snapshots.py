@@ -25,7 +25,7 @@ def test_snapshot_restore_and_clone_hold_the_same_data(csi: Csi) -> None:
 
     restored = csi.create(
         "pvc-restored",
-        16 * MiB,
+        40 * MiB,  # larger than the snapshot: the restored volume gets the size asked for
         volume_content_source=Source(snapshot=Source.SnapshotSource(snapshot_id=snap.snapshot_id)),
     )
     assert restored.content_source.snapshot.snapshot_id == snap.snapshot_id
@@ -38,6 +38,7 @@ def test_snapshot_restore_and_clone_hold_the_same_data(csi: Csi) -> None:
     assert (clone_at / "data").read_bytes() == b"changed after the snapshot"
     # the clone has its own (larger) size; writing it leaves the origin alone
     assert write_until_full(clone_at / "more", 24 * MiB) == (24 * MiB, None)
+    assert write_until_full(restored_at / "more", 28 * MiB) == (28 * MiB, None)
     assert (target / "data").read_bytes() == b"changed after the snapshot"
 
     smaller = csi_pb2.CreateVolumeRequest(

@@ -11,12 +11,12 @@ from pathlib import Path
 from string import Template
 
 from kubelab_cluster.kind.kubectl import Kubectl
-from kubelab_cluster.pins import repo_root
+from kubelab_cluster.workspace import component_dir
 from kubelab_labkit import kube
 
 
 def manifest_path(component: str, name: str) -> Path:
-    return repo_root() / "components" / component / "deploy" / name
+    return component_dir(component) / "deploy" / name
 
 
 def placeholders(text: str) -> set[str]:

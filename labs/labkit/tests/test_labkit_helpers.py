@@ -50,7 +50,7 @@ def test_every_checkpoint_has_a_hint() -> None:
 def test_manifest_placeholders_must_match(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     (tmp_path / "components" / "x" / "deploy").mkdir(parents=True)
     (tmp_path / "components" / "x" / "deploy" / "m.yaml").write_text("image: ${IMAGE}\nn: $COUNT\ncost: $$5\n")
-    monkeypatch.setattr(manifests, "repo_root", lambda: tmp_path)
+    monkeypatch.setattr(manifests, "component_dir", lambda name: tmp_path / "components" / name)
     assert manifests.render("x", "m.yaml", IMAGE="i", COUNT="2") == "image: i\nn: 2\ncost: $5\n"
     with pytest.raises(ValueError, match=r"missing values \['COUNT'\], unused values \['EXTRA'\]"):
         manifests.render("x", "m.yaml", IMAGE="i", EXTRA="e")
