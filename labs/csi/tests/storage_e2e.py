@@ -62,10 +62,14 @@ def full_run() -> bool:
     return os.environ.get("KUBELAB_CSI_E2E", "") == "full"
 
 
+def chosen_focus() -> str:
+    """``$KUBELAB_CSI_E2E_FOCUS``: a regular expression over the spec names (e.g. to run again one that failed)."""
+    return os.environ.get("KUBELAB_CSI_E2E_FOCUS", "")
+
+
 def focus_of(full: bool) -> str:
-    """The specs to run: every one of the driver, the focused set, or ``$KUBELAB_CSI_E2E_FOCUS`` (a regular
-    expression over the spec names, e.g. to run again the one that failed)."""
-    chosen = os.environ.get("KUBELAB_CSI_E2E_FOCUS", "")
+    """The specs to run: every one of the driver, the focused set, or those :func:`chosen_focus` matches."""
+    chosen = chosen_focus()
     if chosen:
         return f"{DRIVER_SPECS}.*({chosen})"
     return DRIVER_SPECS if full else f"{DRIVER_SPECS}.*({'|'.join(FOCUSED)})"
