@@ -9,7 +9,7 @@ import pytest
 
 from kubelab_cluster.pins import repo_root
 from kubelab_labkit import hints, kube, manifests, objects, tables
-from kubelab_labkit.registry import load_labs
+from kubelab_labkit.registry import Status, load_labs
 from kubelab_labkit.waiting import eventually
 
 
@@ -76,7 +76,8 @@ def test_lab_table_links_are_relative_to_each_page() -> None:
     readme = tables.table(repo_root() / "README.md", labs, counts)
     docs = tables.table(repo_root() / "docs" / "index.md", labs, counts)
     assert "[cni](labs/cni/README.md)" in readme and "[cni](../labs/cni/README.md)" in docs
-    assert "planned (issue 14" in readme
+    planned = labs[0].model_copy(update={"status": Status.PLANNED, "issue": 99, "note": "half way"})
+    assert "planned (issue 99; half way)" in tables.table(repo_root() / "README.md", [planned], {planned.name: 0})
     with pytest.raises(ValueError, match="markers"):
         tables.render_page("no markers", Path("x.md"), labs, counts)
 
