@@ -1,31 +1,21 @@
 """The CDI spec of a node's accelerators: what the container runtime does for each allocated device.
 
 The device plugin names CDI devices in its Allocate answer (``kubelab.dev/accelerator=accel-0``);
-the kubelet passes the names to the runtime, and containerd (CDI is on by default in 2.x) looks
-them up in the spec files of ``/etc/cdi`` and ``/var/run/cdi`` and applies their container
-edits. Each of ours adds an environment variable naming the device's link group and a device
-node ``/dev/kubelab/<id>`` (the host's ``/dev/null``: a real character device the container
-can open). One spec file per resource, rewritten when the device list changes, removed when
-the plugin stops.
+the runtime applies the spec's edits (:mod:`kubelab_kit.cdi`). Each of ours adds an environment
+variable naming the device's link group and a device node ``/dev/kubelab/<id>``. One spec file
+per resource, rewritten when the device list changes, removed when the plugin stops.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from kubelab_deviceplugin.inventory import Device
-from kubelab_kit.files import atomic_write
+from kubelab_kit import cdi
+from kubelab_kit.cdi import DEFAULT_DIR, qualified
 
-CDI_VERSION = "0.6.0"
-DEFAULT_DIR = Path("/var/run/cdi")
-HOST_DEVICE = "/dev/null"
-
-
-def qualified(resource: str, device_id: str) -> str:
-    """The fully qualified CDI device name, ``vendor/class=name``."""
-    return f"{resource}={device_id}"
+__all__ = ["DEFAULT_DIR", "device_path", "env_name", "qualified", "remove", "spec", "spec_path", "write"]
 
 
 def env_name(device_id: str) -> str:
@@ -36,32 +26,21 @@ def device_path(device_id: str) -> str:
     return f"/dev/kubelab/{device_id}"
 
 
+def _devices(devices: tuple[Device, ...]) -> list[cdi.CdiDevice]:
+    return [cdi.CdiDevice(d.id, {env_name(d.id): d.link}, (device_path(d.id),)) for d in devices]
+
+
 def spec(resource: str, devices: tuple[Device, ...]) -> dict[str, Any]:
-    return {
-        "cdiVersion": CDI_VERSION,
-        "kind": resource,
-        "devices": [
-            {
-                "name": d.id,
-                "containerEdits": {
-                    "env": [f"{env_name(d.id)}={d.link}"],
-                    "deviceNodes": [{"path": device_path(d.id), "hostPath": HOST_DEVICE, "permissions": "rw"}],
-                },
-            }
-            for d in devices
-        ],
-    }
+    return cdi.spec(resource, _devices(devices))
 
 
 def spec_path(cdi_dir: Path, resource: str) -> Path:
-    return cdi_dir / (resource.replace("/", "-") + ".json")
+    return cdi.spec_path(cdi_dir, resource)
 
 
 def write(cdi_dir: Path, resource: str, devices: tuple[Device, ...]) -> Path:
-    path = spec_path(cdi_dir, resource)
-    atomic_write(path, json.dumps(spec(resource, devices), indent=2) + "\n")
-    return path
+    return cdi.write(cdi_dir, resource, _devices(devices))
 
 
 def remove(cdi_dir: Path, resource: str) -> None:
-    spec_path(cdi_dir, resource).unlink(missing_ok=True)
+    cdi.remove(cdi_dir, resource)

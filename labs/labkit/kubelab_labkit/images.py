@@ -53,18 +53,17 @@ def deliver(ref: str, node_containers: Sequence[str]) -> str:
 
 
 def with_package(base: str, submission: Submission) -> str:
-    """``base`` (a local image) with the submission's package first on PYTHONPATH; returns the local reference."""
+    """``base`` (a local image) with the submission's packages first on PYTHONPATH; returns the local reference."""
     assert submission.path is not None and submission.package, f"not a python-package submission: {submission}"
     ref = f"{IMPL_REPO}:{content_key(base, submission.key, IMPL_DOCKERFILE)}"
     if docker.image_exists(ref):
         return ref
     with tempfile.TemporaryDirectory(prefix="kubelab-impl-") as tmp:
         ctx = Path(tmp)
-        shutil.copytree(
-            submission.path / submission.package,
-            ctx / "impl" / submission.package,
-            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-        )
+        for package in submission.packages:
+            shutil.copytree(
+                submission.path / package, ctx / "impl" / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         (ctx / "Dockerfile").write_text(IMPL_DOCKERFILE.format(base=base, describe=json.dumps(submission.describe())))
         docker.build(ref, ctx)
     docker.prune_repo(IMPL_REPO, keep=ref)

@@ -3,9 +3,11 @@
 The lab's ``lab.toml`` says what PATH is (``[impl] kind``, ``what``); a lab without
 ``[impl]`` refuses ``--impl`` instead of silently grading the reference. Per kind:
 
-- ``python-package``: a directory holding the package (or the package directory itself).
-  It is put first on ``sys.path`` before any checkpoint is imported, so it shadows the
-  reference package; :meth:`Submission.env` gives subprocesses the same path.
+- ``python-package``: a directory holding the package (or the package directory itself), and
+  the lab's ``also`` packages beside it. It is put first on ``sys.path`` before any checkpoint
+  is imported, so it shadows the reference packages; :meth:`Submission.env` gives subprocesses
+  the same path. The reference directory holds only ``package``: the others are graded from
+  their installed reference, while a student's PATH must hold them all.
 - ``exec-plugin``: an executable file, or a Python package directory with ``__main__.py``.
 - ``grpc-endpoint``: a unix socket, as a path or a ``unix://`` URL (read as the gRPC scaffold reads
   endpoints); it must exist and be a socket.
@@ -38,7 +40,13 @@ class Submission:
     ref: str
     path: Path | None = None
     package: str | None = None
+    also: tuple[str, ...] = ()  # the lab's other graded packages found beside ``package``
     reference: bool = False  # the lab's own reference, graded through this same path
+
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """Every package this submission brings (python-package), ``package`` first."""
+        return (self.package, *self.also) if self.package else ()
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """An environment for subprocesses that import the student's package first (python-package)."""
@@ -56,9 +64,8 @@ class Submission:
         if self.kind is not ImplKind.PYTHON_PACKAGE or self.path is None or not self.package:
             return self.ref
         h = hashlib.sha256()
-        for f in sorted(
-            p for p in (self.path / self.package).rglob("*") if p.is_file() and "__pycache__" not in p.parts
-        ):
+        files = (p for pkg in self.packages for p in (self.path / pkg).rglob("*"))
+        for f in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
             h.update(str(f.relative_to(self.path)).encode() + b"\0" + f.read_bytes() + b"\0")
         return h.hexdigest()[:12]
 
@@ -75,14 +82,17 @@ def reference(lab: Lab, root: Path) -> Submission | None:
     if lab.impl is None or lab.impl.reference is None:
         return None
     try:
-        found = resolve(lab, str(root / lab.impl.reference))
+        found = resolve(lab, str(root / lab.impl.reference), whole=False)
     except ImplError as exc:
         raise ImplError(f"lab {lab.name}: its [impl] reference {lab.impl.reference!r} is unusable: {exc}") from exc
     return dataclasses.replace(found, reference=True)
 
 
-def resolve(lab: Lab, given: str) -> Submission:
-    """Check ``given`` against the lab's ``[impl]``; raises :class:`ImplError` with what PATH should be."""
+def resolve(lab: Lab, given: str, *, whole: bool = True) -> Submission:
+    """Check ``given`` against the lab's ``[impl]``; raises :class:`ImplError` with what PATH should be.
+
+    ``whole``: a python-package PATH must hold the lab's ``also`` packages too (not so the reference's).
+    """
     if lab.impl is None:
         raise ImplError(refusal(lab))
     kind, what = lab.impl.kind, lab.impl.what
@@ -104,9 +114,11 @@ def resolve(lab: Lab, given: str) -> Submission:
     if kind is ImplKind.PYTHON_PACKAGE:
         package = lab.impl.package or ""
         root = path.parent if path.name == package else path
-        if not (root / package / "__init__.py").is_file():
-            raise ImplError(f"--impl {given}: no {package} package in {root} (it should be {what})")
-        return Submission(kind, given, root, package)
+        missing = [p for p in (package, *lab.impl.also) if not (root / p / "__init__.py").is_file()]
+        if package in missing or (whole and missing):
+            raise ImplError(f"--impl {given}: no {' or '.join(missing)} package in {root} (it should be {what})")
+        also = tuple(p for p in lab.impl.also if p not in missing)
+        return Submission(kind, given, root, package, also)
     if kind is ImplKind.EXEC_PLUGIN:
         if path.is_dir():
             if not (path / "__init__.py").is_file() or not (path / "__main__.py").is_file():
@@ -120,15 +132,16 @@ def resolve(lab: Lab, given: str) -> Submission:
 
 
 def activate(submission: Submission) -> Path | None:
-    """Make this process import the submission (python-package); returns where the package now comes from."""
+    """Make this process import the submission (python-package); returns where its package now comes from."""
     if submission.kind is not ImplKind.PYTHON_PACKAGE or submission.path is None or not submission.package:
         return None
-    package = submission.package
-    for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
-        del sys.modules[name]
+    for package in submission.packages:
+        for name in [m for m in sys.modules if m == package or m.startswith(f"{package}.")]:
+            del sys.modules[name]
     sys.path.insert(0, str(submission.path))
-    module = __import__(package)
-    found = Path(module.__file__ or "").resolve().parent
-    if found != submission.path / package:
-        raise ImplError(f"--impl {submission.ref}: imported {package} from {found}, not from {submission.path}")
-    return found
+    for package in submission.packages:
+        module = __import__(package)
+        found = Path(module.__file__ or "").resolve().parent
+        if found != submission.path / package:
+            raise ImplError(f"--impl {submission.ref}: imported {package} from {found}, not from {submission.path}")
+    return submission.path / submission.package

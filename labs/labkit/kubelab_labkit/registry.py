@@ -44,6 +44,11 @@ class Impl(_Strict):
     kind: ImplKind
     what: str = Field(description="what PATH is, in one line, for --help and errors")
     package: str | None = Field(default=None, description="python-package: the package name the PATH must hold")
+    also: list[str] = Field(
+        default=[],
+        description="python-package: more packages the lab grades from the same PATH (a student's PATH holds them "
+        "all; the reference directory holds `package`, the others are their installed reference packages)",
+    )
     starter: str | None = Field(default=None, description="the exercise skeleton, relative to the repository")
     reference: str | None = Field(
         default=None,

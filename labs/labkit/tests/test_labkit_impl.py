@@ -89,3 +89,21 @@ def test_the_key_follows_the_package_content(tmp_path: Path) -> None:
     assert sub.key == first  # bytecode is not content
     (tmp_path / "mypkg" / "__init__.py").write_text("A = 2\n")
     assert sub.key != first
+
+
+def test_more_packages_come_from_the_same_path(tmp_path: Path) -> None:
+    impl = Impl(kind=ImplKind.PYTHON_PACKAGE, what="w", package="mypkg", also=["other"], reference="ref")
+    the_lab = Lab(name="x", chapter=9, title="t", sections=[], status=Status.DONE, impl=impl)
+    for pkg in ("ref/mypkg", "student/mypkg", "student/other"):
+        (tmp_path / pkg).mkdir(parents=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    ref = reference(the_lab, tmp_path)
+    assert ref is not None and ref.packages == ("mypkg",)  # the reference's other is the installed one
+    student = resolve(the_lab, str(tmp_path / "student"))
+    assert student.packages == ("mypkg", "other")
+    first = student.key
+    (tmp_path / "student" / "other" / "__init__.py").write_text("B = 1\n")
+    assert student.key != first  # every package is content
+    (tmp_path / "student" / "other" / "__init__.py").unlink()
+    with pytest.raises(ImplError, match="no other package in"):
+        resolve(the_lab, str(tmp_path / "student"))
