@@ -179,7 +179,7 @@ def csi_e2e(session: nox.Session) -> None:
     start_cluster(session)
     session.run(
         "uv", "run", "--frozen", "--no-sync", "pytest", "labs/csi/tests/test_01_driver.py",
-        "labs/csi/tests/test_11_storage_e2e.py", *session.posargs, env={"KUBELAB_CSI_E2E": "full"}, external=True,
+        "labs/csi/tests/test_11_storage_e2e.py", "-s", *session.posargs, env={"KUBELAB_CSI_E2E": "full"}, external=True,
     )  # fmt: skip
 
 
