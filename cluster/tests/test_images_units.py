@@ -10,7 +10,7 @@ from kubelab_cluster.images.debian import Rootfs, _source_entries, find_mirror
 from kubelab_cluster.images.errors import ImageError
 from kubelab_cluster.images.scratch import write_scratch_rootfs
 from kubelab_cluster.kind.network import conflist
-from kubelab_cluster.kind.registry import HOSTS_TOML, PREFIX
+from kubelab_cluster.kind.registry import NAME, PREFIX, hosts_toml
 
 DEB822 = """\
 Types: deb
@@ -80,7 +80,8 @@ def test_default_network_conflist() -> None:
 
 def test_registry_mirror_config_names_the_registry_container() -> None:
     assert PREFIX == "localhost:5001"
-    assert 'server = "http://kubelab-registry:5000"' in HOSTS_TOML
+    text = hosts_toml(PREFIX, f"http://{NAME}:5000")
+    assert 'server = "http://kubelab-registry:5000"' in text and '[host."http://kubelab-registry:5000"]' in text
 
 
 def test_preflight_disk_and_port(tmp_path: Path) -> None:

@@ -57,3 +57,12 @@ def test_the_patched_kube_apiserver_is_its_own_artifact() -> None:
     assert a.binaries == {"kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}
     assert a.workspace.patches and a.workspace.patches[0].module == "k8s.io/kubernetes"
     assert "patches" not in BY_NAME["kube-apiserver"].recipe()["workspace"]  # type: ignore[operator]
+
+
+def test_the_patched_kubelet_is_its_own_artifact() -> None:
+    a = BY_NAME["kubelet-kubelab"]
+    assert a.version_suffix == "-kubelab-ratio"
+    assert a.binaries == {"kubelet": "k8s.io/kubernetes/cmd/kubelet"}
+    (patch,) = a.workspace.patches
+    assert patch.folder == "kubelet-plugins/kubelet-patch" and patch.module == "k8s.io/kubernetes"
+    assert a.workspace is not BY_NAME["kubelet"].workspace  # the node image's kubelet stays upstream's

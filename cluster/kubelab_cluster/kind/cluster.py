@@ -18,7 +18,7 @@ import yaml
 from kubelab_cluster.cache import cache_root
 from kubelab_cluster.images.node import REPO as NODE_REPO
 from kubelab_cluster.images.node import build_node_image
-from kubelab_cluster.kind import webhook_pki
+from kubelab_cluster.kind import credential_provider, webhook_pki
 from kubelab_cluster.kind.errors import ClusterError
 from kubelab_cluster.kind.freezer import container_ids, thaw
 from kubelab_cluster.kind.kubectl import Kubectl
@@ -37,7 +37,9 @@ def kind_config() -> Path:
 
 # Files cluster/kind.yaml hands to the control plane at boot, beside it in cluster/: copied into
 # the nodes' /etc/kubelab (CLUSTER_FILES) before the cluster is created.
-BOOT_FILES = ("kube-scheduler.yaml", "apiserver-authentication.yaml", "apiserver-authorization.yaml")
+BOOT_FILES = (
+    "kube-scheduler.yaml", "apiserver-authentication.yaml", "apiserver-authorization.yaml", "credential-provider.yaml",
+)  # fmt: skip
 
 
 def boot_files() -> list[Path]:
@@ -48,6 +50,7 @@ def install_boot_files() -> None:
     CLUSTER_FILES.mkdir(parents=True, exist_ok=True)
     for source in boot_files():
         (CLUSTER_FILES / source.name).write_bytes(source.read_bytes())
+    credential_provider.install()  # the kubelet of a worker with the provider refuses to start without it
 
 
 def cluster_name() -> str:

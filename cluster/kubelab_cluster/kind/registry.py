@@ -27,25 +27,30 @@ def _inspect(fmt: str) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-HOSTS_TOML = f"""\
-# The cluster's local registry: images named {PREFIX}/... come from {NAME} on the kind network.
-server = "http://{NAME}:5000"
+def hosts_toml(prefix: str, server: str) -> str:
+    """containerd's host configuration: images named ``prefix/...`` come from ``server`` (plain HTTP)."""
+    return (
+        f"# Images named {prefix}/... come from {server} on the kind network.\n"
+        f'server = "{server}"\n\n[host."{server}"]\n  capabilities = ["pull", "resolve"]\n'
+    )
 
-[host."http://{NAME}:5000"]
-  capabilities = ["pull", "resolve"]
-"""
 
-
-def configure_nodes(nodes: list[str]) -> None:
-    folder = f"/etc/containerd/certs.d/{PREFIX}"
+def configure_nodes(nodes: list[str], prefix: str = PREFIX, server: str = f"http://{NAME}:5000") -> None:
+    folder = f"/etc/containerd/certs.d/{prefix}"
     for node in nodes:
         subprocess.run(
             ["docker", "exec", "-i", node, "sh", "-c", f"mkdir -p '{folder}' && cat > '{folder}/hosts.toml'"],
-            input=HOSTS_TOML,
+            input=hosts_toml(prefix, server),
             text=True,
             check=True,
             capture_output=True,
         )
+
+
+def unconfigure_nodes(nodes: list[str], prefix: str) -> None:
+    for node in nodes:
+        subprocess.run(["docker", "exec", node, "rm", "-rf", f"/etc/containerd/certs.d/{prefix}"],
+                       capture_output=True, check=False)  # fmt: skip
 
 
 def ensure_registry(nodes: list[str]) -> str:

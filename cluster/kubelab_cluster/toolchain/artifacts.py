@@ -117,6 +117,15 @@ KUBERNETES_ADMISSION = Workspace(
     patches=(SourcePatch("components/apiserver/kube-apiserver-plugin"),),
 )
 
+# The kubelet with Chapter 9's allocation ratios and node condition: the same wrapper, k8s.io/kubernetes
+# replaced by a copy of its source patched by kubelet-plugins/kubelet-patch.
+KUBERNETES_KUBELET = Workspace(
+    name="kubernetes-kubelet",
+    requires={"k8s.io/kubernetes": "kubernetes.version"},
+    local_replaces_of={"k8s.io/kubernetes": "kubernetes.staging"},
+    patches=(SourcePatch("kubelet-plugins/kubelet-patch"),),
+)
+
 KIND = Workspace(name="kind", requires={"sigs.k8s.io/kind": "components.kind"})
 CRI_TOOLS = Workspace(name="cri-tools", requires={"sigs.k8s.io/cri-tools": "components.cri-tools"})
 CONTAINERD = Workspace(name="containerd", requires={"github.com/containerd/containerd/v2": "components.containerd"})
@@ -355,6 +364,8 @@ ARTIFACTS += (
 ARTIFACTS += (
     # The patched kube-apiserver the API server lab swaps in (stamped with the patch's suffix).
     _kube("kube-apiserver", workspace=KUBERNETES_ADMISSION, name="kube-apiserver-kubelab"),
+    # The patched kubelet the kubelet lab swaps into one worker (Chapter 9).
+    _kube("kubelet", workspace=KUBERNETES_KUBELET, name="kubelet-kubelab"),
 )
 
 BY_NAME: dict[str, Artifact] = {a.name: a for a in ARTIFACTS}

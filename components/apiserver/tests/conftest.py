@@ -34,7 +34,13 @@ class Kubectl:
 
     def run(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [str(self.binary), f"--kubeconfig={self.kubeconfig}", *args],
+            # a discovery cache of its own: a port reused from an earlier control plane is another server
+            [
+                str(self.binary),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--cache-dir={self.kubeconfig.parent / 'kubectl-cache'}",
+                *args,
+            ],
             input=stdin,
             capture_output=True,
             text=True,

@@ -40,7 +40,7 @@ def test_site_packages_holds_the_plugin_and_the_kit_but_not_the_agents_client(tm
     mtime = (site / ".complete").stat().st_mtime_ns
     assert install.install_site_packages(paths) == key
     assert (site / ".complete").stat().st_mtime_ns == mtime
-    assert [p.name for p in paths.here(paths.lib).iterdir()] == sorted(["site-packages", f"site-packages-{key}"])
+    assert sorted(p.name for p in paths.here(paths.lib).iterdir()) == sorted(["site-packages", f"site-packages-{key}"])
 
 
 def test_plugin_and_conflist_are_written_once(tmp_path: Path) -> None:

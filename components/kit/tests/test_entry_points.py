@@ -12,8 +12,10 @@ from kubelab_kit.entry import entry_point
 
 REPO = Path(__file__).resolve().parents[3]
 # By design not wrapped: the CNI shim is stdlib-only (it starts in ~20 ms on every pod
-# sandbox) and answers in the CNI protocol's own error JSON, which the runtime parses.
-EXEMPT = {"kubelab-cni"}
+# sandbox) and answers in the CNI protocol's own error JSON, which the runtime parses; the image
+# credential provider is stdlib-only too (a zipapp on the node's python3) and answers the kubelet's
+# exec protocol: a response on stdout, or one line on stderr and exit status 1.
+EXEMPT = {"kubelab-cni", "kubelab-credential-provider"}
 WRAPPER_CODE = entry_point(lambda: 0).__code__
 
 

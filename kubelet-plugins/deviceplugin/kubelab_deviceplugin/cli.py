@@ -15,7 +15,6 @@ the kubelet would and print its answer as JSON, or the gRPC status it refused wi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -99,36 +98,23 @@ def devices(args: argparse.Namespace) -> int:
 
 
 def call(args: argparse.Namespace) -> int:
-    import grpc
-    from google.protobuf.json_format import MessageToDict
-
-    from kubelab_kit.grpc import connect
+    from kubelab_kit.grpc import print_call
     from kubelab_protos.gen.deviceplugin.v1beta1 import api_pb2, api_pb2_grpc
 
-    with connect(args.socket, timeout=5.0) as channel:
-        stub = api_pb2_grpc.DevicePluginStub(channel)  # type: ignore[no-untyped-call,unused-ignore]
-        try:
-            if args.method == "allocate":
-                request = api_pb2.AllocateRequest(
-                    container_requests=[api_pb2.ContainerAllocateRequest(devices_ids=args.devices)]
-                )
-                answer = stub.Allocate(request, timeout=5.0)
-            else:
-                request = api_pb2.PreferredAllocationRequest(
-                    container_requests=[
-                        api_pb2.ContainerPreferredAllocationRequest(
-                            available_deviceIDs=args.available,
-                            must_include_deviceIDs=args.must_include,
-                            allocation_size=args.size,
-                        )
-                    ]
-                )
-                answer = stub.GetPreferredAllocation(request, timeout=5.0)
-        except grpc.RpcError as exc:
-            print(f"{exc.code().name}: {exc.details()}")
-            return 1
-    print(json.dumps(MessageToDict(answer), indent=2, sort_keys=True))
-    return 0
+    stub = api_pb2_grpc.DevicePluginStub
+    if args.method == "allocate":
+        request = api_pb2.AllocateRequest(
+            container_requests=[api_pb2.ContainerAllocateRequest(devices_ids=args.devices)]
+        )
+        return print_call(args.socket, stub, "Allocate", request, timeout=5.0)
+    request = api_pb2.PreferredAllocationRequest(
+        container_requests=[
+            api_pb2.ContainerPreferredAllocationRequest(
+                available_deviceIDs=args.available, must_include_deviceIDs=args.must_include, allocation_size=args.size
+            )
+        ]
+    )
+    return print_call(args.socket, stub, "GetPreferredAllocation", request, timeout=5.0)
 
 
 @entry_point

@@ -109,25 +109,15 @@ def checkpoint(args: argparse.Namespace) -> int:
 
 
 def call(args: argparse.Namespace) -> int:
-    import grpc
-    from google.protobuf.json_format import MessageToDict
-
-    from kubelab_kit.grpc import connect
+    from kubelab_kit.grpc import print_call
     from kubelab_protos.gen.dra.v1 import api_pb2, api_pb2_grpc
 
     claims = [api_pb2.Claim(namespace=args.namespace, name=args.name, uid=args.uid)]
-    with connect(args.socket, timeout=5.0) as channel:
-        stub = api_pb2_grpc.DRAPluginStub(channel)  # type: ignore[no-untyped-call,unused-ignore]
-        try:
-            if args.method == "prepare":
-                answer = stub.NodePrepareResources(api_pb2.NodePrepareResourcesRequest(claims=claims), timeout=10.0)
-            else:
-                answer = stub.NodeUnprepareResources(api_pb2.NodeUnprepareResourcesRequest(claims=claims), timeout=10.0)
-        except grpc.RpcError as exc:
-            print(f"{exc.code().name}: {exc.details()}")
-            return 1
-    print(json.dumps(MessageToDict(answer), indent=2, sort_keys=True))
-    return 0
+    if args.method == "prepare":
+        request = api_pb2.NodePrepareResourcesRequest(claims=claims)
+        return print_call(args.socket, api_pb2_grpc.DRAPluginStub, "NodePrepareResources", request)
+    request = api_pb2.NodeUnprepareResourcesRequest(claims=claims)
+    return print_call(args.socket, api_pb2_grpc.DRAPluginStub, "NodeUnprepareResources", request)
 
 
 @entry_point

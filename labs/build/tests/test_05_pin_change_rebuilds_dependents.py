@@ -19,6 +19,7 @@ from .conftest import ToolchainCLI
 KUBE = {"kubelet", "kubeadm", "kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"}
 KUBE |= {"e2e.test", "agnhost"}  # the e2e suite and its test image's binary, from the same module (Chapter 6)
 KUBE |= {"kube-apiserver-kubelab"}  # kube-apiserver built from patched k8s.io/kubernetes source (Chapter 7.3)
+KUBE |= {"kubelet-kubelab"}  # the kubelet built from patched source (Chapter 9)
 
 
 def edited_pins(tmp_path: Path, key: str, value: str) -> Path:

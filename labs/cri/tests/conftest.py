@@ -17,6 +17,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_cluster.kind.registry import ensure_registry, push
 from kubelab_labkit.impl import Submission
 from kubelab_labkit.namespaces import MakeNamespace
+from kubelab_labkit.nodes import swappable
 
 from .crilab import (
     CONTAINERD,
@@ -27,7 +28,6 @@ from .crilab import (
     mirror_node_images,
     start_runtime,
     stop_runtime,
-    swappable_node,
     use_runtime,
 )
 
@@ -48,7 +48,7 @@ def cri_node(
         pytest.exit(
             "the CRI lab swaps a kind node's runtime with `docker exec`: it runs on the kind cluster only", returncode=2
         )
-    node = swappable_node(kubectl)
+    node = swappable(kubectl)
     try:
         install_site(node, lab_image)
         # the reference (no --impl) goes the same way as a student's package: first on the path

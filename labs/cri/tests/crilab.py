@@ -25,7 +25,6 @@ from kubelab_labkit import manifests, pods
 from kubelab_labkit.nodes import node_run, node_sh
 from kubelab_labkit.waiting import eventually
 
-SWAPPABLE = "kubelab.dev/swappable"
 SOCKET = "/run/kubelab-cri/kubelab-cri.sock"
 OURS = f"unix://{SOCKET}"
 CONTAINERD = "unix:///run/containerd/containerd.sock"
@@ -47,12 +46,6 @@ ExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELE
     --container-runtime-endpoint={OURS} --image-service-endpoint={OURS} \\
     --runtime-cgroups=/system.slice/kubelab-cri.service
 """
-
-
-def swappable_node(kubectl: Kubectl) -> str:
-    names = kubectl.run("get", "nodes", "-l", f"{SWAPPABLE}=true", "-o", "name").split()
-    assert len(names) == 1, f"the cluster definition marks one worker {SWAPPABLE}=true, found {names}"
-    return names[0].removeprefix("node/")
 
 
 def crictl(node: str, endpoint: str, *args: str, check: bool = True, timeout: float = 120) -> str:

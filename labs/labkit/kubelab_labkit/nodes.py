@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from kubelab_cluster.kind.kubectl import Kubectl
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+SWAPPABLE_LABEL = "kubelab.dev/swappable"  # the worker whose runtime or kubelet a lab may swap (cluster/kind.yaml)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,13 @@ def workers(kubectl: Kubectl, at_least: int = 2) -> list[str]:
     names = sorted(n.name for n in nodes(kubectl).values() if n.role == "worker")
     assert len(names) >= at_least, f"this lab needs {at_least} worker nodes, the cluster has {names}"
     return names
+
+
+def swappable(kubectl: Kubectl) -> str:
+    """The one worker cluster/kind.yaml lets labs swap a runtime or a kubelet on."""
+    names = kubectl.run("get", "nodes", "-l", f"{SWAPPABLE_LABEL}=true", "-o", "name").split()
+    assert len(names) == 1, f"the cluster definition marks one worker {SWAPPABLE_LABEL}=true, found {names}"
+    return names[0].removeprefix("node/")
 
 
 def node_run(node: str, *command: str, check: bool = True, timeout: float = 120, stdin: str | None = None) -> str:

@@ -23,7 +23,7 @@ status, and on SIGTERM reports NOT_SERVING, removes its socket, drains calls and
 """
 
 from kubelab_kit.grpc.calls import CallInterceptor, CallMetrics, CallStats
-from kubelab_kit.grpc.client import ChannelNotReadyError, connect
+from kubelab_kit.grpc.client import ChannelNotReadyError, connect, print_call
 from kubelab_kit.grpc.errors import (
     Aborted,
     AlreadyExists,
@@ -85,6 +85,7 @@ __all__ = [
     "answers",
     "claim",
     "connect",
+    "print_call",
     "socket_path",
     "unix_target",
 ]

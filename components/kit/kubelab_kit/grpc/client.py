@@ -40,3 +40,23 @@ def connect(endpoint: str | os.PathLike[str], *, timeout: float = 5.0, options: 
             fix = f"there is no socket at {path}: start the server, or check the path"
         raise ChannelNotReadyError(f"no gRPC server ready on {path} within {timeout:g}s", fix=fix) from None
     return channel
+
+
+def print_call(
+    endpoint: str | os.PathLike[str], stub_class: Any, method: str, request: Any, timeout: float = 10.0
+) -> int:
+    """Call ``method`` of a ``stub_class`` stub on ``endpoint`` as a plugin's peer would; print the answer
+    as JSON (exit status 0) or the gRPC status it was refused with, ``CODE: details`` (1). What the
+    plugins' ``call`` commands do."""
+    import json
+
+    from google.protobuf.json_format import MessageToDict
+
+    with connect(endpoint, timeout=5.0) as channel:
+        try:
+            answer = getattr(stub_class(channel), method)(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            print(f"{exc.code().name}: {exc.details()}")
+            return 1
+    print(json.dumps(MessageToDict(answer), indent=2, sort_keys=True))
+    return 0

@@ -1,0 +1,1 @@
+"""kubelab-credential-provider: the Chapter 9 kubelet image credential provider (an exec plugin)."""
