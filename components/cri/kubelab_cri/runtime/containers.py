@@ -158,15 +158,20 @@ class Containers:
     def _state_dir(self, container_id: str) -> Path:
         return self.dir / container_id / "state"
 
-    def exit_of(self, c: Container) -> Exit | None:
+    def _exit_file(self, c: Container) -> Exit | None:
         try:
-            data = json.loads((self._state_dir(c.id) / EXIT_FILE).read_text())
-        except (OSError, ValueError):
-            data = None
-        if data is not None:
-            return Exit(**data)
+            return Exit(**json.loads((self._state_dir(c.id) / EXIT_FILE).read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def exit_of(self, c: Container) -> Exit | None:
+        if (written := self._exit_file(c)) is not None:
+            return written
         shim_pid = self._shim_pid(c.id)
         if c.pid and not _alive(shim_pid) and not _alive(c.pid):
+            # the monitor may have written the exit and ended between the two readings
+            if (written := self._exit_file(c)) is not None:
+                return written
             # the monitor and the process are both gone without a word (a node reboot, a kill -9)
             return Exit(255, time.time_ns(), reason="Unknown", message="the container's monitor is gone")
         return None
@@ -177,9 +182,14 @@ class Containers:
         except (OSError, ValueError):
             return 0
 
-    def state_of(self, c: Container, ended: Exit | None = None) -> str:
-        """The container's state; with ``ended`` (an exit already read), from that same reading."""
-        if ended is not None or self.exit_of(c) is not None:
+    def state_of(self, c: Container) -> str:
+        return self._state(c, self.exit_of(c))
+
+    @staticmethod
+    def _state(c: Container, ended: Exit | None) -> str:
+        """The state from one reading of the exit (read twice, a container exiting in between
+        was EXITED with no exit code, reason or finish time: seen in CI)."""
+        if ended is not None:
             return EXITED
         if c.started_at:
             return RUNNING
@@ -521,9 +531,7 @@ class Containers:
     def status(self, container_id: str) -> api_pb2.ContainerStatus:
         c = self.get(container_id)
         ended = self.exit_of(c)
-        # one reading of the exit for both: read twice, a container exiting in between was EXITED
-        # with no exit code, reason or finish time (seen once in CI)
-        state = self.state_of(c, ended)
+        state = self._state(c, ended)
         return api_pb2.ContainerStatus(
             id=c.id,
             metadata=c.metadata(),
