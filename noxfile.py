@@ -122,6 +122,22 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, English and Chinese: every page has its translation with the same code blocks,
+    mkdocs builds it strictly (a broken link or anchor fails), and headless chromium checks the home page, a
+    chapter page in each language, the language switch and the search box (screenshots in the cache)."""
+    sync(session)
+    run(session, "kubelab-docs", "check", *session.posargs)
+
+
+@nox.session(name="docs-serve")
+def docs_serve(session: nox.Session) -> None:
+    """Serve the documentation site with live reload (http://127.0.0.1:8000; `-- --address HOST:PORT`)."""
+    sync(session)
+    run(session, "kubelab-docs", "serve", *session.posargs)
+
+
+@nox.session
 def starters(session: nox.Session) -> None:
     """Regenerate every lab's starter from the reference's solution markers (lint checks them)."""
     sync(session)

@@ -46,10 +46,15 @@ class Components(_Strict):
     pause: str
 
 
+class Docs(_Strict):
+    mermaid: str
+
+
 class Pins(_Strict):
     tools: Tools
     kubernetes: Kubernetes
     components: Components
+    docs: Docs
 
     def get(self, dotted: str) -> str:
         """Return a pin by its dotted name as written in the file, e.g. ``components.cri-tools``."""

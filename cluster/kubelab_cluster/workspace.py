@@ -23,6 +23,18 @@ def members(root: Path | None = None) -> list[Path]:
     return found
 
 
+def in_lab_image(member: Path) -> bool:
+    """Whether the lab image bundles the member (``[tool.kubelab] lab-image = false`` in its
+    pyproject.toml keeps out a tool that never runs on the cluster, such as the docs site)."""
+    data = tomllib.loads((member / "pyproject.toml").read_text())
+    return bool(data.get("tool", {}).get("kubelab", {}).get("lab-image", True))
+
+
+def project_name(member: Path) -> str:
+    name: str = tomllib.loads((member / "pyproject.toml").read_text())["project"]["name"]
+    return name
+
+
 def component_dir(name: str, root: Path | None = None) -> Path:
     """The member folder called ``name`` (``csi``, ``deviceplugin``); KeyError names the members."""
     root = root or repo_root()

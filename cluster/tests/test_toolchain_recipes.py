@@ -137,3 +137,12 @@ def test_prune_keeps_current_builds_and_finds_the_rest(tmp_path: Path, monkeypat
     custom.mkdir(parents=True)
     stale = stale_entries(pins)
     assert old in stale and custom in stale and current not in stale
+
+
+def test_the_lab_image_leaves_out_the_docs_tooling() -> None:
+    from kubelab_cluster.pins import repo_root
+    from kubelab_cluster.workspace import in_lab_image, members, project_name
+
+    left_out = [project_name(m) for m in members(repo_root()) if not in_lab_image(m)]
+    assert left_out == ["kubelab-docs"]
+    assert "kubelab-cni" in [project_name(m) for m in members(repo_root()) if in_lab_image(m)]

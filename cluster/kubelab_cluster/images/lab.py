@@ -25,7 +25,7 @@ from kubelab_cluster.images.rootfs_specs import SLIM
 from kubelab_cluster.pins import repo_root
 from kubelab_cluster.progress import step
 from kubelab_cluster.protos.generate import generate as generate_protos
-from kubelab_cluster.workspace import members
+from kubelab_cluster.workspace import in_lab_image, members, project_name
 
 SCHEMA = 2
 REPO = "kubelab/lab"
@@ -45,7 +45,7 @@ def _inputs() -> list[Path]:
     root = repo_root()
     files = [root / "uv.lock"]
     # every workspace member that goes into the image (the wheels of `uv build --all-packages`)
-    for pkg in members(root):
+    for pkg in filter(in_lab_image, members(root)):
         files += sorted(
             p
             for p in pkg.rglob("*")
@@ -103,19 +103,22 @@ def build_lab_image() -> str:
         ctx = Path(tmp)
         with step("lab image: workspace wheels and locked dependencies"):
             _uv("build", "--all-packages", "--wheel", "-o", str(ctx / "wheels"), cwd=root)
+            left_out = [project_name(m) for m in members(root) if not in_lab_image(m)]
             reqs = ctx / "requirements.txt"
-            _uv(
+            _uv(  # the root project depends on every member; --prune drops the left-out ones' own needs
                 "export",
                 "--frozen",
                 "--no-dev",
-                "--all-packages",
                 "--no-emit-workspace",
                 "--no-hashes",
+                *(f"--prune={name}" for name in left_out),
                 "-o",
                 str(reqs),
                 cwd=root,
             )
-            wheels = sorted(str(p) for p in (ctx / "wheels").glob("*.whl"))
+            wheels = sorted(
+                str(p) for p in (ctx / "wheels").glob("*.whl") if p.name.split("-")[0].replace("_", "-") not in left_out
+            )
             _uv(
                 "pip",
                 "install",

@@ -70,6 +70,13 @@ class Starter(_Strict):
     target: str = Field(description="the generated starter module, relative to the repository")
 
 
+class Chinese(_Strict):
+    """``[zh]``: what the Chinese pages' lab table says of the lab (the book is written in Chinese)."""
+
+    title: str = Field(description="the book topic in the book's own terms")
+    note: str = Field(default="", description="the note, translated (the English note when empty is left out)")
+
+
 class Lab(_Strict):
     name: str
     chapter: int = Field(ge=0, le=9, description="book chapter; 0 for platform labs (smoke)")
@@ -84,6 +91,7 @@ class Lab(_Strict):
     issue: int | None = Field(default=None, description="the issue that plans a lab not built yet")
     impl: Impl | None = None
     starter: list[Starter] = []
+    zh: Chinese | None = Field(default=None, description="[zh]: the Chinese pages' words (every lab has it)")
 
     @property
     def directory(self) -> Path:

@@ -82,6 +82,23 @@ def test_lab_table_links_are_relative_to_each_page() -> None:
         tables.render_page("no markers", Path("x.md"), labs, counts)
 
 
+def test_the_chinese_table_speaks_chinese_and_links_the_chinese_guides(tmp_path: Path) -> None:
+    labs = load_labs()
+    counts = {lab.name: 2 for lab in labs}
+    zh = tables.table(repo_root() / "README.zh.md", labs, counts, language="zh")
+    assert zh.splitlines()[0] == "| 章 | 书中主题 | 小节 | 实验 | 会话 | 状态 |"
+    cni = next(line for line in zh.splitlines() if "`nox -s lab-cni`" in line)
+    assert "CNI：网络插件" in cni and "完成（2 个检查点；`--impl`：exec-plugin）" in cni
+    guide = "labs/cni/README.zh.md" if (repo_root() / "labs/cni/README.zh.md").is_file() else "labs/cni/README.md"
+    assert f"[cni]({guide})" in cni
+    planned = labs[0].model_copy(update={"status": Status.PLANNED, "issue": 99})
+    assert "计划中（issue 99）" in tables.table(repo_root() / "README.zh.md", [planned], {planned.name: 0}, "zh")
+
+
+def test_every_lab_says_its_topic_in_chinese() -> None:
+    assert [lab.name for lab in load_labs() if lab.zh is None] == []
+
+
 def test_committed_tables_are_current() -> None:
     assert tables.stale_pages(write=False) == []
 

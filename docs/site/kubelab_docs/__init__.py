@@ -1,0 +1,1 @@
+"""The documentation site of kube-dev-lab: its build, its checks and its browser test."""
