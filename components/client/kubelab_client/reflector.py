@@ -155,7 +155,7 @@ class Reflector:
                 stop.wait(delay)
 
     def _on_gone(self) -> float:
-        # >>> solution 2.7
+        # >>> solution 2.8
         """410 Gone: the watch's RV is older than what the server keeps; the caller relists.
 
         Counts it and returns how long to wait first: a healthy watch that expired relists at
@@ -166,12 +166,12 @@ class Reflector:
         # === starter
         # """410 Gone: the watch's RV is older than what the server keeps; the caller relists.
         #
-        # TODO(2.7): count it in ``self.stats.gone`` (the lab checks it) and return how long to
+        # TODO(2.8): count it in ``self.stats.gone`` (the lab checks it) and return how long to
         # wait before the relist: 0 if the watch had made progress (``self._progress``), else
         # ``self._backoff.next_delay()``, so a server that answers 410 at once is not hammered.
         # """
-        # log.error("%s: TODO(2.7) Reflector._on_gone is not written: the reflector stops here", self.name)
-        # raise NotImplementedError("TODO(2.7): Reflector._on_gone (count the 410, return the delay before relisting)")
+        # log.error("%s: TODO(2.8) Reflector._on_gone is not written: the reflector stops here", self.name)
+        # raise NotImplementedError("TODO(2.8): Reflector._on_gone (count the 410, return the delay before relisting)")
         # <<< solution
 
     def _record(self, exc: Exception, delay: float) -> None:
@@ -182,7 +182,7 @@ class Reflector:
 
     def _relist_rv(self) -> tuple[str, str | None]:
         """Which ``resourceVersion`` (and ``resourceVersionMatch``) the next list asks for."""
-        # >>> solution 2.7
+        # >>> solution 2.8
         if self._rv_unavailable:
             return "", None  # the latest, a consistent read
         if not self._last_sync_rv:
@@ -191,11 +191,11 @@ class Reflector:
         # === starter
         # if not self._last_sync_rv:
         #     return "0", None  # the first list: whatever the server has cached
-        # # TODO(2.7): a relist. If the last list itself got 410 (self._rv_unavailable), ask for the
+        # # TODO(2.8): a relist. If the last list itself got 410 (self._rv_unavailable), ask for the
         # # latest state: ("", None), a consistent read from etcd. Otherwise ask for state not older
         # # than what we saw: (self._last_sync_rv, "NotOlderThan"), which the watch cache can serve.
-        # log.error("%s: TODO(2.7) Reflector._relist_rv is not written", self.name)
-        # raise NotImplementedError("TODO(2.7): Reflector._relist_rv (which resourceVersion a relist asks for)")
+        # log.error("%s: TODO(2.8) Reflector._relist_rv is not written", self.name)
+        # raise NotImplementedError("TODO(2.8): Reflector._relist_rv (which resourceVersion a relist asks for)")
         # <<< solution
 
     def _list_and_replace(self) -> None:

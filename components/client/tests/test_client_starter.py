@@ -53,8 +53,8 @@ def test_starter_shadows_only_its_own_modules_and_its_todos_fail_clearly() -> No
     assert Path(str(out["ratelimit"])).parent == STARTER / "kubelab_client"
     assert Path(str(out["informer"])).resolve().parent == REFERENCE  # the reference's, on the starter's reflector
     assert out["first_list"] == ["0", None]  # the first list works: the cache syncs
-    assert "TODO(2.7)" in str(out["relist"]) and "_relist_rv" in str(out["relist"])
-    assert "TODO(2.7)" in str(out["gone"]) and "_on_gone" in str(out["gone"])
+    assert "TODO(2.8)" in str(out["relist"]) and "_relist_rv" in str(out["relist"])
+    assert "TODO(2.8)" in str(out["gone"]) and "_on_gone" in str(out["gone"])
     assert "TODO(2.8)" in str(out["when"]) and "ItemExponentialFailureRateLimiter.when" in str(out["when"])
     assert "TODO(2.8)" in str(out["queue"])
 

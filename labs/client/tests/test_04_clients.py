@@ -1,16 +1,23 @@
-"""2.5, 2.6 Typed, REST and dynamic clients; server-side apply; a custom resource through the dynamic client only."""
+"""2.4 to 2.6: the typed client and one change through every layer of client-go's architecture (2.4), a custom
+resource through the dynamic client only (2.5), the REST client: optimistic concurrency and server-side apply (2.6)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from kubelab_client.dynamic import DynamicClient
 from kubelab_client.errors import ApiError
+from kubelab_client.informer import HandlerFuncs, SharedInformer
+from kubelab_client.keys import meta_namespace_key
 from kubelab_client.kube import Api
+from kubelab_client.listwatch import ListOptions, ListPage, ListWatch, WatchEvent, WatchOptions, WatchStream
 from kubelab_client.resources import CONFIGMAPS, Resource
+from kubelab_client.workqueue import RateLimitingQueue
 from kubelab_labkit.waiting import eventually
 
 CRD_NAME = "widgets.kubelab.dev"
@@ -79,6 +86,36 @@ def widget_crd(api: Api) -> Iterator[str]:
     _delete_crd(api)
 
 
+class TracingWatch:
+    """A ListerWatcher that notes the moment each watch event arrives from the API server."""
+
+    def __init__(self, inner: ListWatch, trace: Callable[[str, str], None]) -> None:
+        self.inner, self.trace = inner, trace
+
+    def list(self, options: ListOptions) -> ListPage:
+        return self.inner.list(options)
+
+    def watch(self, options: WatchOptions) -> WatchStream:
+        stream = self.inner.watch(options)
+        trace = self.trace
+
+        class Traced:
+            def __iter__(self) -> Iterator[WatchEvent]:
+                for event in stream:
+                    if event.type != "BOOKMARK":
+                        trace("1 watch event from the API server (REST client: ListWatch)", _rv(event.obj))
+                    yield event
+
+            def close(self) -> None:
+                stream.close()
+
+        return Traced()
+
+
+def _rv(obj: Any) -> str:
+    return f"{obj['metadata']['name']} rv={obj['metadata']['resourceVersion']}"
+
+
 def test_11_typed_client(api: Api, namespace: str) -> None:
     """The typed client (generated CoreV1Api and models): create and read a ConfigMap, list pods.
 
@@ -97,54 +134,62 @@ def test_11_typed_client(api: Api, namespace: str) -> None:
     assert missing.value.is_not_found and missing.value.reason == "NotFound"
 
 
-def test_12_rest_client_and_optimistic_concurrency(api: Api, namespace: str) -> None:
-    """The REST client (any verb, any path, JSON): a stale PUT is 409 Conflict; merge and JSON patches.
+def test_12_one_change_through_every_layer(api: Api, namespace: str) -> None:
+    """One ConfigMap update travels the layers of 2.4's diagram in order: the watch event (REST client,
+    ListWatch), the informer's cache (Reflector → DeltaFIFO → Indexer, updated before any handler is told),
+    the event handler, the workqueue (a key, not the object), a worker that reads the object back from the
+    cache by its key.
 
-    Hint: Api.request(method, path, query, body, content_type); PUT carries metadata.resourceVersion.
+    Hint (2.4): the informer pops each delta from the DeltaFIFO, applies it to its Indexer, and only then
+    notifies the handlers; a handler enqueues `namespace/name` (keys.meta_namespace_key), and the worker
+    reads the current object from the Indexer (lister) by that key, never the event's copy.
     """
-    path = f"/api/v1/namespaces/{namespace}/configmaps"
-    first = api.request("POST", path, body={"metadata": {"name": "rest"}, "data": {"n": "1"}})
-    second = dict(first, data={"n": "2"})
-    updated = api.request("PUT", f"{path}/rest", body=second)
-    assert updated["metadata"]["resourceVersion"] != first["metadata"]["resourceVersion"]
-    with pytest.raises(ApiError) as stale:
-        api.request("PUT", f"{path}/rest", body=dict(first, data={"n": "3"}))  # first's RV is stale now
-    assert stale.value.is_conflict and "the object has been modified" in stale.value.message
-    merged = api.patch(CONFIGMAPS, "rest", {"data": {"m": "x"}}, namespace)
-    assert merged["data"] == {"n": "2", "m": "x"}
-    ops = [{"op": "test", "path": "/data/n", "value": "2"}, {"op": "remove", "path": "/data/m"}]
-    assert api.patch(CONFIGMAPS, "rest", ops, namespace, patch_type="json")["data"] == {"n": "2"}
-    api.delete(CONFIGMAPS, "rest", namespace)
-    with pytest.raises(ApiError) as gone:
-        api.get(CONFIGMAPS, "rest", namespace)
-    assert gone.value.is_not_found
+    stop = threading.Event()
+    api.create(CONFIGMAPS, {"metadata": {"name": "traced", "labels": {"lab": "trace"}}, "data": {"n": "0"}}, namespace)
+    lock = threading.Lock()
+    steps: list[tuple[float, str, str]] = []
+
+    def trace(step: str, detail: str) -> None:
+        with lock:
+            steps.append((time.monotonic(), step, detail))
+
+    informer = SharedInformer(
+        TracingWatch(ListWatch(api, CONFIGMAPS, namespace=namespace, label_selector="lab=trace"), trace),
+        name="lab-trace",
+    )
+    queue: RateLimitingQueue[str] = RateLimitingQueue(name="lab-trace")
+
+    def on_update(old: Any, new: Any) -> None:
+        cached = informer.indexer.get_by_key(meta_namespace_key(new))
+        trace("2 informer cache (Indexer) holds it", _rv(cached) if cached else "absent")
+        trace("3 event handler on_update", f"{_rv(old)} -> {_rv(new)}")
+        queue.add(meta_namespace_key(new))
+        trace("4 workqueue add", meta_namespace_key(new))
+
+    informer.add_event_handler(HandlerFuncs(update=on_update))
+    informer.start(stop)
+    try:
+        assert informer.wait_for_cache_sync(30)
+        updated = api.patch(CONFIGMAPS, "traced", {"data": {"n": "1"}}, namespace)
+        key, shut = queue.get(timeout=20)
+        assert key is not None and not shut, "no key reached the workqueue within 20 s"
+        obj = informer.indexer.get_by_key(key)
+        trace("5 worker: key from the queue, object from the cache", f"{key} {_rv(obj) if obj else 'absent'}")
+        queue.done(key)
+    finally:
+        stop.set()
+        queue.shutdown()
+    rv = updated["metadata"]["resourceVersion"]
+    got = [step for _, step, _ in steps]
+    assert got == sorted(got) and len(got) == 5, "\n".join(f"{s}: {d}" for _, s, d in steps)
+    assert all(f"rv={rv}" in detail for _, step, detail in steps if not step.startswith("4")), steps
+    assert key == f"{namespace}/traced"
+    start = steps[0][0]
+    for when, step, detail in steps:
+        print(f"+{(when - start) * 1000:6.1f} ms  {step}: {detail}")
 
 
-def test_13_server_side_apply_conflicts(api: Api, namespace: str) -> None:
-    """Server-side apply records field owners; another manager setting an owned field gets 409 until it forces.
-
-    Hint: PATCH application/apply-patch+yaml ?fieldManager=NAME[&force=true]; metadata.managedFields.
-    """
-    client = DynamicClient(api).resource(CONFIGMAPS).namespace(namespace)
-    intent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "a", "a": "1"}}
-    applied = client.apply(intent, field_manager="lab-a")
-    managers = {m["manager"]: m for m in applied["metadata"]["managedFields"]}
-    assert managers["lab-a"]["operation"] == "Apply" and "f:a" in managers["lab-a"]["fieldsV1"]["f:data"]
-    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "b", "b": "2"}}
-    with pytest.raises(ApiError) as conflict:
-        client.apply(other, field_manager="lab-b")
-    assert conflict.value.is_conflict and 'conflict with "lab-a"' in conflict.value.message, conflict.value
-    assert ".data.owner" in conflict.value.message
-    forced = client.apply(other, field_manager="lab-b", force=True)
-    assert forced["data"] == {"owner": "b", "a": "1", "b": "2"}
-    owners = {m["manager"]: m["fieldsV1"].get("f:data", {}) for m in forced["metadata"]["managedFields"]}
-    assert "f:owner" in owners["lab-b"] and "f:owner" not in owners["lab-a"], owners
-    # a manager that drops a field from its intent releases it: lab-a's "a" goes away
-    released = client.apply({**intent, "data": {}}, field_manager="lab-a")
-    assert released["data"] == {"owner": "b", "b": "2"}, released["data"]
-
-
-def test_14_custom_resource_through_the_dynamic_client(api: Api, namespace: str, widget_crd: str) -> None:
+def test_13_custom_resource_through_the_dynamic_client(api: Api, namespace: str, widget_crd: str) -> None:
     """A Widget (CRD made here) is created, listed, patched, applied and its status set through the dynamic client.
 
     Hint: discovery (/apis/kubelab.dev/v1) gives the plural, kind and scope; no generated class exists
@@ -185,3 +230,50 @@ def test_14_custom_resource_through_the_dynamic_client(api: Api, namespace: str,
     from kubernetes import client as k8s
 
     assert not any("KubelabDev" in name for name in dir(k8s)), "the typed client cannot know Widget"
+
+
+def test_14_rest_client_and_optimistic_concurrency(api: Api, namespace: str) -> None:
+    """The REST client (any verb, any path, JSON): a stale PUT is 409 Conflict; merge and JSON patches.
+
+    Hint: Api.request(method, path, query, body, content_type); PUT carries metadata.resourceVersion.
+    """
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    first = api.request("POST", path, body={"metadata": {"name": "rest"}, "data": {"n": "1"}})
+    second = dict(first, data={"n": "2"})
+    updated = api.request("PUT", f"{path}/rest", body=second)
+    assert updated["metadata"]["resourceVersion"] != first["metadata"]["resourceVersion"]
+    with pytest.raises(ApiError) as stale:
+        api.request("PUT", f"{path}/rest", body=dict(first, data={"n": "3"}))  # first's RV is stale now
+    assert stale.value.is_conflict and "the object has been modified" in stale.value.message
+    merged = api.patch(CONFIGMAPS, "rest", {"data": {"m": "x"}}, namespace)
+    assert merged["data"] == {"n": "2", "m": "x"}
+    ops = [{"op": "test", "path": "/data/n", "value": "2"}, {"op": "remove", "path": "/data/m"}]
+    assert api.patch(CONFIGMAPS, "rest", ops, namespace, patch_type="json")["data"] == {"n": "2"}
+    api.delete(CONFIGMAPS, "rest", namespace)
+    with pytest.raises(ApiError) as gone:
+        api.get(CONFIGMAPS, "rest", namespace)
+    assert gone.value.is_not_found
+
+
+def test_15_server_side_apply_conflicts(api: Api, namespace: str) -> None:
+    """Server-side apply records field owners; another manager setting an owned field gets 409 until it forces.
+
+    Hint: PATCH application/apply-patch+yaml ?fieldManager=NAME[&force=true]; metadata.managedFields.
+    """
+    client = DynamicClient(api).resource(CONFIGMAPS).namespace(namespace)
+    intent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "a", "a": "1"}}
+    applied = client.apply(intent, field_manager="lab-a")
+    managers = {m["manager"]: m for m in applied["metadata"]["managedFields"]}
+    assert managers["lab-a"]["operation"] == "Apply" and "f:a" in managers["lab-a"]["fieldsV1"]["f:data"]
+    other = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "b", "b": "2"}}
+    with pytest.raises(ApiError) as conflict:
+        client.apply(other, field_manager="lab-b")
+    assert conflict.value.is_conflict and 'conflict with "lab-a"' in conflict.value.message, conflict.value
+    assert ".data.owner" in conflict.value.message
+    forced = client.apply(other, field_manager="lab-b", force=True)
+    assert forced["data"] == {"owner": "b", "a": "1", "b": "2"}
+    owners = {m["manager"]: m["fieldsV1"].get("f:data", {}) for m in forced["metadata"]["managedFields"]}
+    assert "f:owner" in owners["lab-b"] and "f:owner" not in owners["lab-a"], owners
+    # a manager that drops a field from its intent releases it: lab-a's "a" goes away
+    released = client.apply({**intent, "data": {}}, field_manager="lab-a")
+    assert released["data"] == {"owner": "b", "b": "2"}, released["data"]

@@ -9,8 +9,10 @@ import calendar
 import hashlib
 import io
 import json
+import subprocess
 import tarfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,89 @@ class H(http.server.BaseHTTPRequestHandler):
 socketserver.ThreadingTCPServer.allow_reuse_address = True
 socketserver.ThreadingTCPServer(("", 8080), H).serve_forever()
 """
+
+
+# -- the plugin by hand (5.2, 5.3) -----------------------------------------------------------
+
+BY_HAND_NETWORK = "kubelab-by-hand"  # a network of its own: its store, bridge and GC touch no pod of the cluster
+BY_HAND_BRIDGE = "kubelabhand0"
+BY_HAND_SUBNET = "10.250.0.0/24"
+BY_HAND_VERSION = "1.1.0"  # STATUS and GC are 1.1.0 commands
+
+
+@dataclass(frozen=True)
+class Call:
+    """One execution of the node's installed plugin, as a runtime makes it."""
+
+    command: str
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """stdout as JSON (a result, a version answer, or an error document)."""
+        try:
+            doc = json.loads(self.stdout)
+        except ValueError as exc:
+            raise AssertionError(
+                f"{self.command}: stdout is not JSON: {self.stdout[:300]!r} {self.stderr[:300]}"
+            ) from exc
+        assert isinstance(doc, dict), f"{self.command}: stdout is not a JSON object: {doc!r}"
+        return doc
+
+    def error(self) -> dict[str, Any]:
+        """The error document a failed call must print: code, msg (and details)."""
+        assert self.rc != 0, f"{self.command} succeeded ({self.stdout[:300]!r}); it should have failed"
+        doc = self.document
+        assert isinstance(doc.get("code"), int) and doc.get("msg"), f"{self.command}: not a CNI error document: {doc}"
+        return doc
+
+
+def by_hand_network(node: str) -> dict[str, Any]:
+    """The node's own plugin configuration (the conflist's first plugin, as a runtime derives it),
+    on a network of its own."""
+    doc = json.loads(node_sh(node, f"cat {CONFLIST}"))
+    conf = dict(doc["plugins"][0])
+    conf.update(cniVersion=BY_HAND_VERSION, name=BY_HAND_NETWORK, bridge=BY_HAND_BRIDGE, ipMasq=False)
+    conf["ipam"] = {**conf["ipam"], "ranges": [[{"subnet": BY_HAND_SUBNET}]]}
+    return conf
+
+
+def plugin_call(
+    node: str,
+    command: str,
+    conf: dict[str, Any],
+    container_id: str = "",
+    netns: str = "",
+    ifname: str = "eth0",
+    timeout: float = 60,
+    plugin: str | None = None,
+) -> Call:
+    """Run the installed plugin on ``node`` (``/opt/cni/bin/<type>``): the config on stdin, CNI_* in the environment."""
+    env = {"CNI_COMMAND": command, "CNI_PATH": "/opt/cni/bin"}
+    env |= {"CNI_CONTAINERID": container_id} if container_id else {}
+    env |= {"CNI_NETNS": netns, "CNI_IFNAME": ifname} if netns else ({"CNI_IFNAME": ifname} if container_id else {})
+    binary = f"/opt/cni/bin/{plugin or conf['type']}"
+    proc = subprocess.run(
+        ["docker", "exec", "-i", *(f"--env={k}={v}" for k, v in env.items()), node, binary],
+        input=json.dumps(conf), capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    return Call(command, proc.returncode, proc.stdout, proc.stderr)
+
+
+def by_hand_leftovers(node: str, container_id: str) -> list[str]:
+    """What of one by-hand attachment is still on the node: reservations, veths."""
+    left = []
+    store = f"/var/lib/cni/networks/{BY_HAND_NETWORK}"
+    held = node_sh(node, f"grep -l {container_id} {store}/* 2>/dev/null", check=False).split()
+    left += [f"reservation {path}" for path in held]
+    for link in json.loads(node_sh(node, "ip -j -d link show type veth") or "[]"):
+        if container_id in (link.get("ifalias") or ""):
+            left.append(f"veth {link['ifname']} ({link['ifalias']})")
+    return left
+
+
+def remove_by_hand_network(node: str, netns: str) -> None:
+    node_sh(node, f"ip netns del {netns} 2>/dev/null; ip link del {BY_HAND_BRIDGE} 2>/dev/null; "
+                  f"rm -rf /var/lib/cni/networks/{BY_HAND_NETWORK}", check=False)  # fmt: skip

@@ -8,6 +8,7 @@ at the end the reference plugin is put back, so the cluster stays usable for the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from kubelab_labkit import kube, nodes, objects, pods
 from kubelab_labkit.impl import Submission
 from kubelab_labkit.namespaces import MakeNamespace
 
+from . import cnilab
 from .cnilab import NS, SERVER, SYSTEM_NS, deploy_agent, pods_older_than_conflist
 
 
@@ -96,3 +98,34 @@ def servers(kubectl: Kubectl, namespace: str, cni_network: str, workers: list[st
         out[name] = {"node": node, "ip": obj["status"]["podIP"], "uid": obj["metadata"]["uid"]}
     out["service"] = {"ip": kubectl.json("-n", namespace, "get", "service", "web")["spec"]["clusterIP"]}
     return out
+
+
+@dataclass(frozen=True)
+class ByHand:
+    node: str
+    netns: str  # its path, CNI_NETNS
+    container_id: str
+    conf: dict[str, Any]
+
+
+@pytest.fixture
+def by_hand(cni_network: str, workers: list[str], request: pytest.FixtureRequest) -> Iterator[ByHand]:
+    """A network namespace on the first worker and the node's plugin configuration on a network of its
+    own (kubelab-by-hand, 10.250.0.0/24, bridge kubelabhand0): the plugin called as a runtime calls it,
+    touching no pod of the cluster. Everything is removed afterwards (DEL, the namespace, the bridge).
+
+    Hint (5.2): run the same by hand: `docker exec -i -e CNI_COMMAND=VERSION kubelab-worker
+    /opt/cni/bin/kubelab-cni <<< '{"cniVersion":"1.1.0"}'` (the guide shows ADD, CHECK, DEL).
+    """
+    node = workers[0]
+    name = f"kubelab-{request.node.name.split('_')[1]}"
+    netns = f"/var/run/netns/{name}"
+    cnilab.remove_by_hand_network(node, name)
+    nodes.node_sh(node, f"ip netns add {name}")
+    conf = cnilab.by_hand_network(node)
+    attachment = ByHand(node, netns, f"kubelab-by-hand-{name}", conf)
+    try:
+        yield attachment
+    finally:
+        cnilab.plugin_call(node, "DEL", conf, attachment.container_id, netns)
+        cnilab.remove_by_hand_network(node, name)

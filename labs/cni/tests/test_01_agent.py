@@ -1,4 +1,4 @@
-"""Checkpoint 1 (book 5.1, 5.4): the node agent runs everywhere and our configuration is the only CNI."""
+"""Checkpoints 1 to 4 (book 5.1, 5.4): the node agent runs everywhere and our configuration is the only CNI."""
 
 from __future__ import annotations
 

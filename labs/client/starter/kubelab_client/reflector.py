@@ -1,4 +1,4 @@
-"""STARTER (chapter 2.7): two TODOs below, marked ``TODO(2.7)``. Everything else works.
+"""STARTER (chapter 2.8): two TODOs below, marked ``TODO(2.8)``. Everything else works.
 
 Reflector: keep a store in step with one collection by list-then-watch (client-go ``cache.Reflector``).
 
@@ -159,12 +159,12 @@ class Reflector:
     def _on_gone(self) -> float:
         """410 Gone: the watch's RV is older than what the server keeps; the caller relists.
 
-        TODO(2.7): count it in ``self.stats.gone`` (the lab checks it) and return how long to
+        TODO(2.8): count it in ``self.stats.gone`` (the lab checks it) and return how long to
         wait before the relist: 0 if the watch had made progress (``self._progress``), else
         ``self._backoff.next_delay()``, so a server that answers 410 at once is not hammered.
         """
-        log.error("%s: TODO(2.7) Reflector._on_gone is not written: the reflector stops here", self.name)
-        raise NotImplementedError("TODO(2.7): Reflector._on_gone (count the 410, return the delay before relisting)")
+        log.error("%s: TODO(2.8) Reflector._on_gone is not written: the reflector stops here", self.name)
+        raise NotImplementedError("TODO(2.8): Reflector._on_gone (count the 410, return the delay before relisting)")
 
     def _record(self, exc: Exception, delay: float) -> None:
         self.stats.errors += 1
@@ -176,11 +176,11 @@ class Reflector:
         """Which ``resourceVersion`` (and ``resourceVersionMatch``) the next list asks for."""
         if not self._last_sync_rv:
             return "0", None  # the first list: whatever the server has cached
-        # TODO(2.7): a relist. If the last list itself got 410 (self._rv_unavailable), ask for the
+        # TODO(2.8): a relist. If the last list itself got 410 (self._rv_unavailable), ask for the
         # latest state: ("", None), a consistent read from etcd. Otherwise ask for state not older
         # than what we saw: (self._last_sync_rv, "NotOlderThan"), which the watch cache can serve.
-        log.error("%s: TODO(2.7) Reflector._relist_rv is not written", self.name)
-        raise NotImplementedError("TODO(2.7): Reflector._relist_rv (which resourceVersion a relist asks for)")
+        log.error("%s: TODO(2.8) Reflector._relist_rv is not written", self.name)
+        raise NotImplementedError("TODO(2.8): Reflector._relist_rv (which resourceVersion a relist asks for)")
 
     def _list_and_replace(self) -> None:
         rv, match = self._relist_rv()

@@ -1,4 +1,4 @@
-"""Checkpoint 2 (book 5.3, 5.5): every pod gets an address from its node's podCIDR, recorded in the IPAM store."""
+"""Checkpoints 7, 8 (book 5.3, 5.5): every pod gets an address from its node's podCIDR, recorded in the IPAM store."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from kubelab_labkit.nodes import Node
 from .cnilab import reservations
 
 
-def test_05_pod_ips_from_node_cidr(
+def test_07_pod_ips_from_node_cidr(
     kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, Node]
 ) -> None:
     """Each lab pod's IP is inside its node's podCIDR and reserved in that node's store
@@ -30,7 +30,7 @@ def test_05_pod_ips_from_node_cidr(
     assert len(set(ips)) == len(ips), ips
 
 
-def test_06_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str, Node]) -> None:
+def test_08_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str, Node]) -> None:
     """No pod of the cluster (hostNetwork ones aside) has an address outside its node's podCIDR.
 
     Hint: `kubectl get pods -A -o wide` against the nodes' podCIDRs

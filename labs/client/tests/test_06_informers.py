@@ -1,4 +1,4 @@
-"""2.4, 2.7, 2.8 Client architecture and informers, against the real API server.
+"""2.8 Informers, the workqueue and a controller, against the real API server.
 
 These checkpoints grade ``kubelab_client`` as imported: the reference one, or yours with
 ``--impl PATH`` (see conftest.py): its reflector, DeltaFIFO, informer, workqueue, rate limiter.
@@ -137,7 +137,7 @@ def etcd_compact(kubectl: Kubectl) -> int:
     return revision
 
 
-def test_15_no_change_lost_across_a_410(api: Api, kubectl: Kubectl, namespace: str, stop: threading.Event) -> None:
+def test_17_no_change_lost_across_a_410(api: Api, kubectl: Kubectl, namespace: str, stop: threading.Event) -> None:
     """Watch cut, changes made, etcd compacted: the reflector gets a real 410, relists, and loses nothing.
 
     Hint: on 410 (HTTP status or ERROR event, reason Expired) the reflector must list again and
@@ -191,7 +191,7 @@ def test_15_no_change_lost_across_a_410(api: Api, kubectl: Kubectl, namespace: s
     assert added_late == {"e10", "e11", "e12"}, added_late
 
 
-def test_16_handlers_see_the_final_state_after_500_updates(api: Api, namespace: str, stop: threading.Event) -> None:
+def test_18_handlers_see_the_final_state_after_500_updates(api: Api, namespace: str, stop: threading.Event) -> None:
     """500 rapid updates of one ConfigMap: the handler sees them in order and ends on the last one.
 
     Hint: the informer must update its cache before notifying, and each handler must get its
@@ -226,7 +226,7 @@ def test_16_handlers_see_the_final_state_after_500_updates(api: Api, namespace: 
     print(f"500 updates written in {writes:.2f} s; handler saw all 500, in order")
 
 
-def test_17_one_key_is_never_processed_concurrently(api: Api, namespace: str, stop: threading.Event) -> None:
+def test_19_one_key_is_never_processed_concurrently(api: Api, namespace: str, stop: threading.Event) -> None:
     """The sample controller (4 workers) under a burst: summaries converge, no key is ever synced twice at once.
 
     Hint: the workqueue hands out an item to one worker at a time (processing set); an item added
@@ -313,7 +313,7 @@ def test_17_one_key_is_never_processed_concurrently(api: Api, namespace: str, st
     )
 
 
-def test_18_an_informer_pointed_nowhere_says_so(tmp_path: Path, stop: threading.Event) -> None:
+def test_20_an_informer_pointed_nowhere_says_so(tmp_path: Path, stop: threading.Event) -> None:
     """An informer whose kubeconfig points at no server never syncs, and says why, retrying with backoff.
 
     Hint: wait_for_cache_sync(timeout) returns False; reflector.stats.retries holds each error

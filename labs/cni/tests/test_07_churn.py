@@ -1,4 +1,4 @@
-"""Checkpoint 5 (book 5.5): after 50 pods come and go, no address stays reserved and no veth stays behind."""
+"""Checkpoint 14 (book 5.5): after 50 pods come and go, no address stays reserved and no veth stays behind."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def _deployment(image: str, workers: list[str]) -> dict[str, Any]:
     }
 
 
-def test_12_no_leaks_after_50_pods(
+def test_14_no_leaks_after_50_pods(
     kubectl: Kubectl, servers: dict[str, dict[str, Any]], workers: list[str], cni_network: str
 ) -> None:
     """Create 50 pods, delete them: every address and veth they had is released on every node.

@@ -1,4 +1,4 @@
-"""Checkpoint 3 (book 5.3): pods reach each other on one node and across nodes, Services and DNS work."""
+"""Checkpoints 9 to 12 (book 5.3): pods reach each other on one node and across nodes, Services and DNS work."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from .cnilab import exec_in, fetch_code
 
 
-def test_07_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_09_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """web-0b reaches web-0 (same node, through the bridge) by its pod IP.
 
     Hint: both veths must be attached to the bridge and up; `docker exec NODE ip -d link show master kubelab0`.
@@ -18,7 +18,7 @@ def test_07_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, 
     assert out.split()[0] == "web-0", out
 
 
-def test_08_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_10_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """web-1 (second worker) reaches web-0 (first worker) by its pod IP.
 
     Hint: the pod's default route must point at the bridge's gateway address, and the node must
@@ -28,7 +28,7 @@ def test_08_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[st
     assert out.split()[0] == "web-0", out
 
 
-def test_09_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_11_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """The ClusterIP Service `web` (backend web-0) answers from another node and from the backend's node.
 
     Hint: kube-proxy's DNAT must see bridged traffic: net.bridge.bridge-nf-call-iptables=1 on the node;
@@ -40,7 +40,7 @@ def test_09_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict
         assert out.split()[0] == "web-0", (client, out)
 
 
-def test_10_dns(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_12_dns(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """CoreDNS (on the control plane, on our network) resolves kubernetes.default.svc.cluster.local.
 
     Hint: `kubectl -n kube-system logs deploy/coredns`; the DNS Service's backends must be reachable across nodes.
