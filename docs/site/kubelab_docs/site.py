@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kubelab_cluster.cache import cache_root
+from kubelab_cluster.cache import cache_root, content_key
 from kubelab_cluster.pins import repo_root
 from kubelab_kit.files import swap_symlink
 
@@ -22,9 +22,14 @@ def config_file() -> Path:
     return repo_root() / "docs" / "mkdocs.yml"
 
 
+def _checkout() -> str:
+    """One folder per checkout: two clones building their sites at once never share one."""
+    return content_key(str(repo_root()), length=8)
+
+
 def site_dir() -> Path:
-    """The built site: ``$KUBELAB_SITE_DIR`` or ``<cache>/docs/site``."""
-    return Path(os.environ.get("KUBELAB_SITE_DIR") or cache_root() / "docs" / "site")
+    """The built site: ``$KUBELAB_SITE_DIR`` or ``<cache>/docs/site-<checkout>``."""
+    return Path(os.environ.get("KUBELAB_SITE_DIR") or cache_root() / "docs" / f"site-{_checkout()}")
 
 
 def docs_cache() -> Path:
@@ -36,8 +41,8 @@ SOURCES = ("README.md", "README.zh.md", "docs", "labs", "components", "kubelet-p
 
 
 def source_dir() -> Path:
-    """mkdocs' ``docs_dir``: ``<cache>/docs/source``, symlinks to the repository's entries."""
-    return docs_cache() / "source"
+    """mkdocs' ``docs_dir``: ``<cache>/docs/source-<checkout>``, symlinks to the repository's entries."""
+    return docs_cache() / f"source-{_checkout()}"
 
 
 def stage() -> Path:
