@@ -16,7 +16,7 @@ from kubelab_docs.blocks import Block, code_blocks
 from kubelab_docs.site import TRANSLATED, counterpart
 
 TRANSLATED_BLOCKS = {"mermaid"}  # blocks whose text is prose (labels), translated with the page
-MARKER = re.compile(r"<!--\s*([\w:-]+)\s*-->")
+MARKER = re.compile(r"<!--\s*(.+?)\s*-->")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from kubelab_client.kube import Api
 from kubelab_client.listwatch import ListOptions, ListPage, ListWatch, WatchEvent, WatchOptions, WatchStream
 from kubelab_client.resources import CONFIGMAPS, Resource
 from kubelab_client.workqueue import RateLimitingQueue
+from kubelab_labkit.outputs import capture
 from kubelab_labkit.waiting import eventually
 
 CRD_NAME = "widgets.kubelab.dev"
@@ -185,8 +186,9 @@ def test_12_one_change_through_every_layer(api: Api, namespace: str) -> None:
     assert all(f"rv={rv}" in detail for _, step, detail in steps if not step.startswith("4")), steps
     assert key == f"{namespace}/traced"
     start = steps[0][0]
-    for when, step, detail in steps:
-        print(f"+{(when - start) * 1000:6.1f} ms  {step}: {detail}")
+    capture(
+        "client/trace", "\n".join(f"+{(when - start) * 1000:6.1f} ms  {step}: {detail}" for when, step, detail in steps)
+    )
 
 
 def test_13_custom_resource_through_the_dynamic_client(api: Api, namespace: str, widget_crd: str) -> None:

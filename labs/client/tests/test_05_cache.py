@@ -19,6 +19,7 @@ from kubelab_client.listwatch import ListWatch
 from kubelab_client.objects import name as name_of
 from kubelab_client.resources import CONFIGMAPS
 from kubelab_client.selectors import label_matcher
+from kubelab_labkit.outputs import capture
 from kubelab_labkit.waiting import eventually
 
 BY_APP, BY_OWNER = "by-app", "by-owner"
@@ -96,7 +97,8 @@ def test_16_the_cache_indexes_and_lists(api: Api, namespace: str, stop: threadin
     for selector in ("app in (web,db),tier", "app!=web", "!tier", "tier notin (front),app"):
         on_cache = names([o for o in cache.list() if label_matcher(selector)(o)])
         assert on_cache == server(f"lab=cache,{selector}"), f"lister with {selector!r}"
-    print(
+    capture(
+        "client/cache",
         f"cache: {len(cache.list())} objects; {BY_APP} values {sorted(cache.list_index_values(BY_APP))}; "
-        f"owner {parent['metadata']['uid'][:8]}… owns {names(cache.by_index(BY_OWNER, parent['metadata']['uid']))}"
+        f"owner {parent['metadata']['uid'][:8]}… owns {names(cache.by_index(BY_OWNER, parent['metadata']['uid']))}",
     )

@@ -7,6 +7,7 @@ stdin and CNI_* in the environment, on a network of its own (see the ``by_hand``
 from __future__ import annotations
 
 from kubelab_labkit.nodes import node_sh
+from kubelab_labkit.outputs import capture
 
 from .cnilab import Call, by_hand_leftovers, plugin_call
 from .conftest import ByHand
@@ -55,7 +56,13 @@ def test_05_version_status_add_check_del_gc(by_hand: ByHand) -> None:
 
     deleted = call("DEL", conf, container_id=cid, netns=netns)
     assert deleted.rc == 0, deleted
-    print(f"VERSION  rc=0 {version.stdout.strip()}")
-    print(f"STATUS   rc=0 (nothing on stdout)\nADD      rc=0 eth0 {node_address}\nCHECK    rc=0")
-    print(f"CHECK    rc={broken.rc} after `ip addr del {node_address} dev eth0`: {broken.stdout.strip()}")
-    print("GC       rc=0 with cni.dev/valid-attachments []: reservation and veth gone\nDEL      rc=0")
+    capture(
+        "cni/commands",
+        f"VERSION  rc=0 {version.stdout.strip()}\n"
+        "STATUS   rc=0 (nothing on stdout)\n"
+        f"ADD      rc=0 eth0 {node_address}\n"
+        "CHECK    rc=0\n"
+        f"CHECK    rc={broken.rc} after `ip addr del {node_address} dev eth0`: {broken.stdout.strip()}\n"
+        "GC       rc=0 with cni.dev/valid-attachments []: reservation and veth gone\n"
+        "DEL      rc=0",
+    )

@@ -6,6 +6,7 @@ import ipaddress
 import json
 
 from kubelab_labkit.nodes import node_sh
+from kubelab_labkit.outputs import capture
 
 from .cnilab import BY_HAND_SUBNET, by_hand_leftovers, plugin_call
 from .conftest import ByHand
@@ -52,6 +53,5 @@ def test_06_the_result_and_error_documents(by_hand: ByHand) -> None:
     malformed = plugin_call(node, "ADD", {**conf, "ipam": "not an object"}, other, netns, "eth1")
     assert malformed.error()["code"] in (6, 7), malformed.document
     assert by_hand_leftovers(node, other) == [], "a refused ADD left something behind"
-    print(added.stdout.strip())
-    for what, doc in (("cniVersion 9.9.9", unknown), ("no CNI_NETNS", no_netns), ("ipam a string", malformed.document)):
-        print(f"{what}: {json.dumps(doc)}")
+    refusals = (("cniVersion 9.9.9", unknown), ("no CNI_NETNS", no_netns), ("ipam a string", malformed.document))
+    capture("cni/result", "\n".join([added.stdout.strip(), *(f"{what}: {json.dumps(doc)}" for what, doc in refusals)]))
