@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kubelab_cluster.pins import repo_root
+
 
 def cache_root() -> Path:
     root = os.environ.get("KUBELAB_CACHE") or os.path.join(
@@ -31,3 +33,9 @@ def content_key(*parts: Any, length: int = 12) -> str:
     """A short, stable hash of JSON-serialisable parts (dict key order does not matter)."""
     blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:length]
+
+
+def checkout_key() -> str:
+    """A short key of this checkout's path: cache folders one clone writes (the docs site, the lab
+    outputs it captures) never mix with another clone's."""
+    return content_key(str(repo_root()), length=8)

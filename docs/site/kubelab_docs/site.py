@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kubelab_cluster.cache import cache_root, content_key
+from kubelab_cluster.cache import cache_root, checkout_key
 from kubelab_cluster.pins import repo_root
 from kubelab_kit.files import swap_symlink
 
@@ -22,14 +22,9 @@ def config_file() -> Path:
     return repo_root() / "docs" / "mkdocs.yml"
 
 
-def _checkout() -> str:
-    """One folder per checkout: two clones building their sites at once never share one."""
-    return content_key(str(repo_root()), length=8)
-
-
 def site_dir() -> Path:
     """The built site: ``$KUBELAB_SITE_DIR`` or ``<cache>/docs/site-<checkout>``."""
-    return Path(os.environ.get("KUBELAB_SITE_DIR") or cache_root() / "docs" / f"site-{_checkout()}")
+    return Path(os.environ.get("KUBELAB_SITE_DIR") or cache_root() / "docs" / f"site-{checkout_key()}")
 
 
 def docs_cache() -> Path:
@@ -42,7 +37,7 @@ SOURCES = ("README.md", "README.zh.md", "docs", "labs", "components", "kubelet-p
 
 def source_dir() -> Path:
     """mkdocs' ``docs_dir``: ``<cache>/docs/source-<checkout>``, symlinks to the repository's entries."""
-    return docs_cache() / f"source-{_checkout()}"
+    return docs_cache() / f"source-{checkout_key()}"
 
 
 def stage() -> Path:

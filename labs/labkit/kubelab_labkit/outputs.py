@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kubelab_cluster.cache import cache_root, content_key
-from kubelab_cluster.pins import repo_root
+from kubelab_cluster.cache import cache_root, checkout_key
 from kubelab_kit.files import atomic_write
 
 NAME = re.compile(r"^[a-z0-9-]+/[a-z0-9.-]+$")
@@ -21,7 +20,7 @@ NAME = re.compile(r"^[a-z0-9-]+/[a-z0-9.-]+$")
 
 def captures_dir() -> Path:
     """``<cache>/docs/outputs-<checkout>``: a lab run of this checkout writes here."""
-    return cache_root() / "docs" / f"outputs-{content_key(str(repo_root()), length=8)}"
+    return cache_root() / "docs" / f"outputs-{checkout_key()}"
 
 
 def capture_path(name: str) -> Path:
