@@ -103,6 +103,7 @@ def tests(session: nox.Session) -> None:
     """Unit and integration tests of every package; no cluster needed (envtest's etcd and kube-apiserver come
     from the toolchain: a cached no-op once built)."""
     sync(session)
+    run(session, "kubelab-host", "packages")  # the tools the tests run: btrfs-progs, openssl, chromium
     generate_protos(session)
     run(session, "kubelab-toolchain", "build", "etcd", "kube-apiserver")
     run(session, "pytest", *UNIT_TEST_DIRS, *session.posargs)
@@ -135,6 +136,15 @@ def docs_serve(session: nox.Session) -> None:
     """Serve the documentation site with live reload (http://127.0.0.1:8000; `-- --address HOST:PORT`)."""
     sync(session)
     run(session, "kubelab-docs", "serve", *session.posargs)
+
+
+@nox.session
+def dashboard(session: nox.Session) -> None:
+    """The instructor dashboard (FastAPI): lab runs started with `--report-to URL --class-token TOKEN` post their
+    reports; a live grid of students x checkpoints per lab, who is stuck where, CSV export. Arguments go to
+    `kubelab-dashboard serve` (e.g. `-- --class k8s-101=TOKEN --port 8787`)."""
+    sync(session)
+    run(session, "kubelab-dashboard", "serve", *session.posargs)
 
 
 @nox.session

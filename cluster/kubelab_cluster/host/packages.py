@@ -20,7 +20,7 @@ from kubelab_cluster.host.errors import HostError
 TEST_TOOLS = {
     "btrfs-progs": "the CSI driver's btrfs pools (its tests, csi-sanity)",
     "openssl": "the cluster's Chapter 7 webhook CA (kubelab_cluster.kind.webhook_pki)",
-    "chromium": "the docs site's browser check (kubelab-docs browse, playwright drives the system's chromium)",
+    "chromium": "the browser checks of the docs site and the dashboard (playwright drives the system's chromium)",
     "fonts-wqy-microhei": "Chinese glyphs for the docs site's screenshots",
 }
 

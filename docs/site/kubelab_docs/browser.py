@@ -9,7 +9,6 @@ screenshot of each page goes to the cache as the run's artifact.
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,10 +16,9 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from kubelab_docs.errors import DocsError
+from kubelab_cluster.host.browser import LAUNCH_ARGS, chromium
 from kubelab_docs.site import docs_cache
 
-CHROMIUM = ("chromium", "chromium-browser")
 CHAPTER = "labs/scheduler/"  # a chapter page with a diagram (a scheduling cycle)
 SEARCH_TERM = "informer"
 
@@ -40,16 +38,6 @@ def served(site: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def chromium() -> str:
-    for name in CHROMIUM:
-        if path := shutil.which(name):
-            return path
-    raise DocsError(
-        "no chromium on this host",
-        fix="apt-get install chromium (uv run nox -s host installs it; browser downloads are not possible here)",
-    )
 
 
 @dataclass
@@ -77,7 +65,7 @@ def browse(site: Path) -> Report:
     shots = screenshots_dir()
     shots.mkdir(parents=True, exist_ok=True)
     with served(site) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium(), args=["--no-sandbox"], headless=True)
+        browser = pw.chromium.launch(executable_path=chromium(), args=LAUNCH_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -58,6 +58,13 @@ def expect_kube(fields: dict[str, str], pinned: Pins, kube_module: dict[str, str
 def test_kube_component_version(
     name: str, pinned: Pins, kube_module: dict[str, str], binary_path: Callable[[str, str | None], Path]
 ) -> None:
+    """A Kubernetes binary prints the pin and the six keys of hack/lib/version.sh (``--version=raw``).
+
+    Hint (1.1): the -X flags come from kube_ldflags in cluster/kubelab_cluster/toolchain/stamping.py, the
+    values from stamp_for in toolchain/build.py (commit from the module's h1: sum, date from the proxy); the
+    flags actually used are under "commands" in the build.json beside the binary that `uv run
+    kubelab-toolchain path NAME` prints. Compare `$(uv run kubelab-toolchain path kubelet) --version=raw`.
+    """
     binary = binary_path(name, None)
     assert run(binary, "--version").strip() == f"Kubernetes {pinned.kubernetes.version}"
     expect_kube(parse_raw_version(run(binary, "--version=raw")), pinned, kube_module)
@@ -73,6 +80,12 @@ def test_kube_client_version(
     kube_module: dict[str, str],
     binary_path: Callable[[str, str | None], Path],
 ) -> None:
+    """kubeadm and kubectl report the same stamp in their JSON ``clientVersion``.
+
+    Hint (1.1): the same kube_ldflags (toolchain/stamping.py) stamp k8s.io/client-go/pkg/version, which these
+    two read; run `$(uv run kubelab-toolchain path kubectl) version --client -o json` and compare with the
+    "stamp" recorded in that artifact's build.json.
+    """
     data = json.loads(run(binary_path(name, None), *args))
     expect_kube(data["clientVersion"], pinned, kube_module)
 
@@ -119,7 +132,12 @@ def test_patched_build_version(
     artifact: str, pinned: Pins, kube_module: dict[str, str], binary_path: Callable[[str, str | None], Path]
 ) -> None:
     """A build of patched source says so: the pin with the patch's suffix, gitTreeState dirty, the
-    commit and date of the module it was patched from (book 1.1: KUBE_GIT_VERSION, a dirty tree)."""
+    commit and date of the module it was patched from (book 1.1: KUBE_GIT_VERSION, a dirty tree).
+
+    Hint (1.1): the suffix is SourcePatch.version_suffix (toolchain/patches.py, read by Artifact.version_suffix
+    in toolchain/artifacts.py) and "dirty" comes from stamp_for in toolchain/build.py; the build.json beside
+    `uv run kubelab-toolchain path kube-apiserver-kubelab` shows what the build was stamped with.
+    """
     a = BY_NAME[artifact]
     (binary,) = a.binaries
     path = binary_path(artifact, binary)
@@ -132,6 +150,12 @@ def test_patched_build_version(
 
 @pytest.mark.parametrize(("artifact", "binary"), all_binaries())
 def test_tool_version(artifact: str, binary: str, pinned: Pins, binary_path: Callable[[str, str | None], Path]) -> None:
+    """Every other binary prints its pinned version the way its own project's Makefile stamps it.
+
+    Hint (1.1): the artifact's recipe in cluster/kubelab_cluster/toolchain/artifacts.py (its ldflags: x_flags
+    with the project's own version symbols, e.g. _containerd_flags) and its pin in cluster/versions.toml; run
+    the binary from `uv run kubelab-toolchain path ARTIFACT BINARY` with the arguments in other_expectations.
+    """
     path = binary_path(artifact, binary)
     if artifact == "cni-plugins":
         # A CNI plugin answers the VERSION command with a JSON document (CNI spec, "Version").
@@ -151,6 +175,11 @@ def test_tool_version(artifact: str, binary: str, pinned: Pins, binary_path: Cal
 
 
 def test_every_artifact_is_covered() -> None:
+    """No artifact is left out of this checkpoint: each binary has a version check above.
+
+    Hint (1.1): a binary added to ARTIFACTS in cluster/kubelab_cluster/toolchain/artifacts.py needs an entry in
+    other_expectations (or KUBE_BINARIES) in this file; `uv run kubelab-toolchain list` shows every artifact.
+    """
     covered = {b for _, b in all_binaries()} | set(KUBE_BINARIES) | {"kubeadm", "kubectl"}
     covered |= {b for name in PATCHED for b in BY_NAME[name].binaries}
     assert covered == {b for a in BY_NAME.values() for b in a.binaries}

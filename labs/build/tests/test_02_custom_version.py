@@ -17,6 +17,13 @@ from .test_01_stamped_versions import parse_raw_version
 
 
 def test_custom_kubelet_version(pinned: Pins, toolchain_cli: ToolchainCLI) -> None:
+    """``--git-version`` and ``--git-tree-state`` land in the kubelet's stamp; the pinned kubelet stays.
+
+    Hint (1.1, 1.3): the Override in cluster/kubelab_cluster/toolchain/build.py (version_of, stamp_for) and
+    cmd_build in toolchain/cli.py; the custom build's folder (artifact_dir: version plus content key) must
+    differ from the pinned one: compare `uv run kubelab-toolchain path kubelet` with the folder the build
+    printed, and the "stamp" in each build.json.
+    """
     custom = f"{pinned.kubernetes.version}-kubelab.1"
     proc = toolchain_cli("build", "kubelet", "--git-version", custom, "--git-tree-state", "dirty")
     assert proc.returncode == 0, proc.stderr

@@ -34,6 +34,13 @@ def services(out: Path) -> dict[str, list[str]]:
 
 
 def test_changed_input_regenerates_and_unchanged_does_not(tmp_path: Path) -> None:
+    """The stubs are regenerated exactly when an input .proto changes, and the new rpc appears.
+
+    Hint (1.3): generate in cluster/kubelab_cluster/protos/generate.py skips when is_current
+    (protos/stamp.py) finds the same input_key in .stamp.json; overrides are read by resolve_inputs
+    (protos/inputs.py). Try `uv run kubelab-protos generate --out /tmp/gen` twice, then `uv run kubelab-protos
+    list --out /tmp/gen --json`, and read /tmp/gen/.stamp.json.
+    """
     out = tmp_path / "gen"
     first = protos("generate", "--out", str(out))
     assert first.returncode == 0, first.stderr

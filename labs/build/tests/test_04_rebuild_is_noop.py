@@ -17,6 +17,14 @@ from .conftest import ToolchainCLI
 
 
 def test_second_build_is_a_noop(toolchain_cli: ToolchainCLI, tmp_path: Path) -> None:
+    """A second ``kubelab-toolchain build`` reports 0 built, writes nothing and never runs ``go``.
+
+    Hint (1.1, 1.3): cmd_build in cluster/kubelab_cluster/toolchain/cli.py and build in toolchain/build.py
+    must take lookup's cached copy (build.json and every binary in artifact_dir) before anything calls
+    GoRunner (the trap `go` records any call); the content key is artifact_key (recipe, pin, workspace key,
+    Go version). `uv run kubelab-toolchain build` prints each artifact's state; `uv run kubelab-toolchain
+    plan` must print nothing.
+    """
     trap = tmp_path / "bin"
     trap.mkdir()
     marker = tmp_path / "go-was-called"

@@ -38,6 +38,11 @@ def plan(toolchain_cli: ToolchainCLI, pins: Path | None = None) -> set[str]:
 
 
 def test_nothing_to_build_with_current_pins(toolchain_cli: ToolchainCLI) -> None:
+    """With the committed pins everything is built: ``plan`` names nothing.
+
+    Hint (1.1, 1.3): `uv run kubelab-toolchain plan` lists what is missing (cmd_plan in
+    cluster/kubelab_cluster/toolchain/cli.py); run `uv run nox -s toolchain` to build it.
+    """
     assert plan(toolchain_cli) == set(), "run `nox -s toolchain` first"
 
 
@@ -54,8 +59,20 @@ def test_nothing_to_build_with_current_pins(toolchain_cli: ToolchainCLI) -> None
 def test_one_pin_rebuilds_its_dependents(
     toolchain_cli: ToolchainCLI, tmp_path: Path, key: str, value: str, expected: set[str]
 ) -> None:
+    """One edited pin plans exactly the artifacts that read it.
+
+    Hint (1.1, 1.3): artifact_key in cluster/kubelab_cluster/toolchain/build.py hashes the artifact's own pin
+    and workspace_key (toolchain/gomodule.py) the pins of the modules its workspace requires; which pin an
+    artifact reads is its recipe in toolchain/artifacts.py. Try `KUBELAB_PINS=/tmp/versions.toml uv run
+    kubelab-toolchain plan` with an edited copy of cluster/versions.toml.
+    """
     assert plan(toolchain_cli, edited_pins(tmp_path, key, value)) == expected
 
 
 def test_go_pin_rebuilds_everything(toolchain_cli: ToolchainCLI, tmp_path: Path) -> None:
+    """A new ``tools.go`` pin plans every artifact.
+
+    Hint (1.1, 1.3): pins.tools.go is part of artifact_key in cluster/kubelab_cluster/toolchain/build.py; an
+    artifact missing from `KUBELAB_PINS=/tmp/versions.toml uv run kubelab-toolchain plan` leaves it out.
+    """
     assert plan(toolchain_cli, edited_pins(tmp_path, "go", "1.26.7")) == set(BY_NAME)

@@ -16,7 +16,9 @@ LISTPODS = ("-m", "kubelab_client.examples.listpods")
 def test_03_list_pods_from_the_host(kubeconfig: Path, run_py: RunPy) -> None:
     """`kubelab-client-listpods --kubeconfig K -n kube-system` lists the control plane's pods.
 
-    Hint: run it yourself: `uv run kubelab-client-listpods --kubeconfig K -n kube-system`.
+    Hint (2.2): run it yourself: `uv run kubelab-client-listpods --kubeconfig K -n kube-system`; the program
+    is components/client/kubelab_client/examples/listpods.py (main), the config loading Api.from_config in
+    kubelab_client/kube.py.
     """
     proc = run_py(*LISTPODS, "--kubeconfig", str(kubeconfig), "-n", "kube-system")
     assert proc.returncode == 0, proc.stderr
@@ -27,8 +29,9 @@ def test_03_list_pods_from_the_host(kubeconfig: Path, run_py: RunPy) -> None:
 def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image: str) -> None:
     """The same program in a pod uses its ServiceAccount: allowed in its namespace by a Role, 403 elsewhere.
 
-    Hint: in a pod the client reads /var/run/secrets/kubernetes.io/serviceaccount (token, ca.crt,
-    namespace) and $KUBERNETES_SERVICE_HOST; `kubectl -n kubelab-client logs listpods`.
+    Hint (2.2): in a pod the client reads /var/run/secrets/kubernetes.io/serviceaccount (token, ca.crt,
+    namespace) and $KUBERNETES_SERVICE_HOST (Api.from_config picks in-cluster, kubelab_client/kube.py);
+    `kubectl -n kubelab-client logs listpods`, `kubectl -n kubelab-client describe rolebinding lister-reads-pods`.
     """
     kube.apply(
         kubectl,
@@ -63,8 +66,9 @@ def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image
 def test_05_kubeconfig_pointing_nowhere_fails_fast(tmp_path: Path, run_py: RunPy) -> None:
     """A kubeconfig whose server is not there gives one clear line and exit 1, within seconds.
 
-    Hint: the client must not retry silently: Api.from_config turns config errors into ConfigError,
-    connection failures into ConnectionLost naming the URL.
+    Hint (2.2): the client must not retry silently: Api.from_config (kubelab_client/kube.py) turns config
+    errors into ConfigError, connection failures into ConnectionLost naming the URL (Api._send); try
+    `uv run kubelab-client-listpods --kubeconfig /tmp/nowhere.yaml --timeout 5`.
     """
     nowhere = tmp_path / "nowhere.kubeconfig"
     nowhere.write_text(

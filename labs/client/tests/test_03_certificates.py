@@ -33,7 +33,8 @@ def student(api: Api, kubeconfig: Path, namespace: str, tmp_path_factory: pytest
 def test_06_kubeadm_pki(external_cluster: bool) -> None:
     """Three CAs sign the control plane's certificates: cluster CA, front-proxy CA, etcd CA.
 
-    Hint: `uv run kubelab-client pki` reads them with `docker exec kubelab-control-plane cat /etc/kubernetes/pki/...`.
+    Hint (2.3): `uv run kubelab-client pki` reads them with `docker exec kubelab-control-plane cat
+    /etc/kubernetes/pki/...` (read_node_pki and describe in components/client/kubelab_client/certs/pki.py).
     """
     if external_cluster:
         pytest.skip("reads the kind control-plane node's files")
@@ -53,8 +54,10 @@ def test_06_kubeadm_pki(external_cluster: bool) -> None:
 def test_07_user_certificate_from_the_csr_api(student: Path, api: Api) -> None:
     """A CSR (CN=user, O=group) approved by the admin comes back signed by the cluster CA.
 
-    Hint: signerName kubernetes.io/kube-apiserver-client, usages [client auth]; approve through the
-    /approval subresource; kube-controller-manager signs it (`kubectl get csr`).
+    Hint (2.3): signerName kubernetes.io/kube-apiserver-client, usages [client auth]; approve through the
+    /approval subresource; kube-controller-manager signs it (`kubectl get csr`). The steps are csr_object,
+    approve, wait_for_certificate and issue_user_certificate in kubelab_client/certs/csr.py; try
+    `uv run kubelab-client issue-cert alice -g kubelab-students --kubeconfig $KUBECONFIG -o /tmp/a.kubeconfig`.
     """
     user = read_user(student)
     assert user.cert_pem and user.key_pem
@@ -71,7 +74,9 @@ def test_07_user_certificate_from_the_csr_api(student: Path, api: Api) -> None:
 def test_08_forbidden_until_a_rolebinding(student: Path, kubectl: Kubectl, namespace: str) -> None:
     """The new user is authenticated but may do nothing (403) until a RoleBinding grants its group a Role.
 
-    Hint: the RoleBinding's subject is `{kind: Group, name: kubelab-students}`: RBAC sees the certificate's O.
+    Hint (2.3): the RoleBinding's subject is `{kind: Group, name: kubelab-students}`: RBAC sees the
+    certificate's O. Ask the API server: `kubectl -n kubelab-client auth can-i list configmaps --as
+    kubelab-student --as-group kubelab-students`; `kubectl -n kubelab-client get rolebindings -o yaml`.
     """
     as_student = Api.from_config(str(student))
     with pytest.raises(ApiError) as denied:
@@ -103,7 +108,9 @@ def test_08_forbidden_until_a_rolebinding(student: Path, kubectl: Kubectl, names
 def test_09_the_same_request_over_raw_tls(student: Path, namespace: str) -> None:
     """ssl + http.client with the kubeconfig's embedded CA, certificate and key get the same 200.
 
-    Hint: ssl.SSLContext(PROTOCOL_TLS_CLIENT), load_verify_locations(cadata=CA), load_cert_chain(cert, key).
+    Hint (2.3): ssl.SSLContext(PROTOCOL_TLS_CLIENT), load_verify_locations(cadata=CA), load_cert_chain(cert,
+    key): tls_context and raw_get in components/client/kubelab_client/certs/rawtls.py; try
+    `uv run kubelab-client raw-get /api/v1/namespaces/kube-system/configmaps --kubeconfig $KUBECONFIG`.
     """
     cluster, user = read_cluster(student), read_user(student)
     response = raw_get(
@@ -118,8 +125,9 @@ def test_09_the_same_request_over_raw_tls(student: Path, namespace: str) -> None
 def test_10_a_certificate_from_another_ca_is_401(student: Path, namespace: str) -> None:
     """A self-signed client certificate (no cluster CA behind it) gets 401 Unauthorized, clearly said.
 
-    Hint: the server accepts the TLS handshake (client certificates are optional) but its x509
-    authenticator rejects the chain: 401, not 403. The error names the certificate's subject.
+    Hint (2.3): the server accepts the TLS handshake (client certificates are optional) but its x509
+    authenticator rejects the chain: 401, not 403. The error names the certificate's subject: raw_get in
+    components/client/kubelab_client/certs/rawtls.py builds the RawTLSError; self_signed is in certs/pki.py.
     """
     cluster = read_cluster(student)
     key = new_key()

@@ -120,8 +120,9 @@ def _rv(obj: Any) -> str:
 def test_11_typed_client(api: Api, namespace: str) -> None:
     """The typed client (generated CoreV1Api and models): create and read a ConfigMap, list pods.
 
-    Hint: kubelab_client.typed wraps kubernetes.client.CoreV1Api on the same ApiClient; its
-    ApiException becomes ApiError.
+    Hint (2.4): kubelab_client.typed (components/client/kubelab_client/typed.py: core_v1, call,
+    create_config_map, read_config_map, pod_names) wraps kubernetes.client.CoreV1Api on the same ApiClient;
+    its ApiException becomes ApiError (kubelab_client/errors.py).
     """
     from kubelab_client import typed
 
@@ -194,8 +195,10 @@ def test_12_one_change_through_every_layer(api: Api, namespace: str) -> None:
 def test_13_custom_resource_through_the_dynamic_client(api: Api, namespace: str, widget_crd: str) -> None:
     """A Widget (CRD made here) is created, listed, patched, applied and its status set through the dynamic client.
 
-    Hint: discovery (/apis/kubelab.dev/v1) gives the plural, kind and scope; no generated class exists
-    for Widget; the schema rejects size < 1 (422).
+    Hint (2.5): discovery (/apis/kubelab.dev/v1) gives the plural, kind and scope (Api.discover in
+    kubelab_client/kube.py, DynamicClient.resource in kubelab_client/dynamic.py); no generated class exists
+    for Widget; the schema rejects size < 1 (422). `kubectl get --raw /apis/kubelab.dev/v1`,
+    `kubectl get crd widgets.kubelab.dev -o yaml`.
     """
     dynamic = DynamicClient(api)
 
@@ -237,7 +240,9 @@ def test_13_custom_resource_through_the_dynamic_client(api: Api, namespace: str,
 def test_14_rest_client_and_optimistic_concurrency(api: Api, namespace: str) -> None:
     """The REST client (any verb, any path, JSON): a stale PUT is 409 Conflict; merge and JSON patches.
 
-    Hint: Api.request(method, path, query, body, content_type); PUT carries metadata.resourceVersion.
+    Hint (2.6): Api.request(method, path, query, body, content_type) and Api.patch in
+    components/client/kubelab_client/kube.py; PUT carries metadata.resourceVersion, and a 409 is
+    ApiError.is_conflict (kubelab_client/errors.py). `kubectl -n kubelab-client get configmap rest -o yaml`.
     """
     path = f"/api/v1/namespaces/{namespace}/configmaps"
     first = api.request("POST", path, body={"metadata": {"name": "rest"}, "data": {"n": "1"}})
@@ -260,7 +265,9 @@ def test_14_rest_client_and_optimistic_concurrency(api: Api, namespace: str) -> 
 def test_15_server_side_apply_conflicts(api: Api, namespace: str) -> None:
     """Server-side apply records field owners; another manager setting an owned field gets 409 until it forces.
 
-    Hint: PATCH application/apply-patch+yaml ?fieldManager=NAME[&force=true]; metadata.managedFields.
+    Hint (2.6): PATCH application/apply-patch+yaml ?fieldManager=NAME[&force=true] (Api.apply in
+    kubelab_client/kube.py, ResourceClient.apply in dynamic.py); read metadata.managedFields with
+    `kubectl -n kubelab-client get configmap ssa -o yaml --show-managed-fields`.
     """
     client = DynamicClient(api).resource(CONFIGMAPS).namespace(namespace)
     intent = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"owner": "a", "a": "1"}}

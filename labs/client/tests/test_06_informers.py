@@ -140,9 +140,11 @@ def etcd_compact(kubectl: Kubectl) -> int:
 def test_17_no_change_lost_across_a_410(api: Api, kubectl: Kubectl, namespace: str, stop: threading.Event) -> None:
     """Watch cut, changes made, etcd compacted: the reflector gets a real 410, relists, and loses nothing.
 
-    Hint: on 410 (HTTP status or ERROR event, reason Expired) the reflector must list again and
+    Hint (2.8): on 410 (HTTP status or ERROR event, reason Expired) the reflector must list again and
     store.replace() the result; the DeltaFIFO turns objects missing from the list into Deleted
-    tombstones (DeletedFinalStateUnknown). Check reflector.stats.gone and stats.retries.
+    tombstones (DeletedFinalStateUnknown). Check reflector.stats.gone and stats.retries; the code is
+    Reflector._on_gone, _relist_rv and _list_and_replace in kubelab_client/reflector.py and
+    DeltaFIFO.replace in delta_fifo.py.
     """
     for i in range(10):
         api.create(EVENTS, event_obj(namespace, f"e{i}", "v1"), namespace)
@@ -194,8 +196,9 @@ def test_17_no_change_lost_across_a_410(api: Api, kubectl: Kubectl, namespace: s
 def test_18_handlers_see_the_final_state_after_500_updates(api: Api, namespace: str, stop: threading.Event) -> None:
     """500 rapid updates of one ConfigMap: the handler sees them in order and ends on the last one.
 
-    Hint: the informer must update its cache before notifying, and each handler must get its
-    notifications in order (one thread and an unbounded buffer per handler).
+    Hint (2.8): the informer must update its cache before notifying, and each handler must get its
+    notifications in order (one thread and an unbounded buffer per handler): SharedInformer._handle_deltas
+    and _Listener.push/_run in components/client/kubelab_client/informer.py.
     """
     api.create(CONFIGMAPS, {"metadata": {"name": "rapid", "labels": {"lab": "rapid"}}, "data": {"n": "0"}}, namespace)
     informer = SharedInformer(
@@ -229,8 +232,10 @@ def test_18_handlers_see_the_final_state_after_500_updates(api: Api, namespace: 
 def test_19_one_key_is_never_processed_concurrently(api: Api, namespace: str, stop: threading.Event) -> None:
     """The sample controller (4 workers) under a burst: summaries converge, no key is ever synced twice at once.
 
-    Hint: the workqueue hands out an item to one worker at a time (processing set); an item added
-    while processing is marked dirty and re-queued by done(). Failed syncs back off per item.
+    Hint (2.8): the workqueue hands out an item to one worker at a time (processing set); an item added
+    while processing is marked dirty and re-queued by done(): WorkQueue.add/get/done in
+    kubelab_client/workqueue.py. Failed syncs back off per item (ItemExponentialFailureRateLimiter.when in
+    ratelimit.py); the controller is SummaryController.process_next and sync in sample_controller/controller.py.
     """
     from kubelab_client.sample_controller import SUMMARY_OF_LABEL, SummaryController, desired_summary
 
@@ -316,8 +321,9 @@ def test_19_one_key_is_never_processed_concurrently(api: Api, namespace: str, st
 def test_20_an_informer_pointed_nowhere_says_so(tmp_path: Path, stop: threading.Event) -> None:
     """An informer whose kubeconfig points at no server never syncs, and says why, retrying with backoff.
 
-    Hint: wait_for_cache_sync(timeout) returns False; reflector.stats.retries holds each error
-    (ConnectionLost naming the URL) and its growing delay.
+    Hint (2.8): wait_for_cache_sync(timeout) returns False; reflector.stats.retries holds each error
+    (ConnectionLost naming the URL) and its growing delay: Reflector.run and _record in
+    components/client/kubelab_client/reflector.py, the delays from kubelab_client/backoff.py.
     """
     nowhere = tmp_path / "nowhere.kubeconfig"
     nowhere.write_text(

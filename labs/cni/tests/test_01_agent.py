@@ -13,8 +13,9 @@ from .cnilab import AGENT, CONFLIST, SYSTEM_NS, active_cni_configs, agent_pods, 
 def test_01_agent_on_every_node(kubectl: Kubectl, cni_network: str, cluster_nodes: dict[str, Node]) -> None:
     """The agent DaemonSet has one Ready pod on each of the 3 nodes.
 
-    Hint: `kubectl -n kube-system get ds,pods -l app=kubelab-cni-agent -o wide`, then
-    `kubectl -n kube-system logs ds/kubelab-cni-agent` (the agent logs each step it takes).
+    Hint (5.1): `kubectl -n kube-system get ds,pods -l app=kubelab-cni-agent -o wide`, then
+    `kubectl -n kube-system logs ds/kubelab-cni-agent` (the agent logs each step it takes: Agent.run in
+    components/cni/kubelab_cni/agent/main.py); the DaemonSet is components/cni/deploy/agent.yaml.
     """
     ds = kubectl.json("-n", SYSTEM_NS, "get", "daemonset", AGENT)["status"]
     assert ds.get("numberReady") == len(cluster_nodes) == ds.get("desiredNumberScheduled"), ds
@@ -30,8 +31,11 @@ def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, Node]) 
     """On every node /etc/cni/net.d holds exactly one active configuration: 05-kubelab-cni.conflist,
     with our plugin first (host-local IPAM on the node's podCIDR, ipMasq) and portmap chained after it.
 
-    Hint: `docker exec NODE ls /etc/cni/net.d`; other files must be renamed (*.kubelab-disabled) or removed,
-    since the runtime uses the first configuration in name order.
+    Hint (5.1, 5.4): `docker exec NODE ls /etc/cni/net.d` and `docker exec NODE cat
+    /etc/cni/net.d/05-kubelab-cni.conflist`; other files must be renamed (*.kubelab-disabled) or removed,
+    since the runtime uses the first configuration in name order. The agent writes it with conflist and
+    write_conflist in components/cni/kubelab_cni/agent/netconf.py, the plugin with install_plugin in
+    agent/install.py (`docker exec NODE ls -l /opt/cni/bin`).
     """
     for name, info in cluster_nodes.items():
         assert active_cni_configs(name) == [CONFLIST.rsplit("/", 1)[1]], (name, active_cni_configs(name))
@@ -47,7 +51,9 @@ def test_02_only_our_conflist(cni_network: str, cluster_nodes: dict[str, Node]) 
 def test_03_routes_to_every_other_node(cni_network: str, cluster_nodes: dict[str, Node]) -> None:
     """Each node routes every other node's podCIDR via that node's InternalIP (route protocol 75, the agent's).
 
-    Hint: `docker exec NODE ip route show proto 75`; the agent watches nodes (RBAC: list/watch nodes).
+    Hint (5.1): `docker exec NODE ip route show proto 75`; the agent watches nodes (RBAC: list/watch nodes):
+    NodeWatcher in components/cni/kubelab_cni/agent/nodewatch.py feeds sync_routes in agent/routes.py;
+    `kubectl -n kube-system logs ds/kubelab-cni-agent | grep route`.
     """
     for name in cluster_nodes:
         expected = sorted(
@@ -60,8 +66,10 @@ def test_03_routes_to_every_other_node(cni_network: str, cluster_nodes: dict[str
 def test_04_coredns_on_our_network(kubectl: Kubectl, cni_network: str) -> None:
     """CoreDNS was restarted after the switch and runs with an address from our plugin.
 
-    Hint: the lab restarts CoreDNS pods older than the node's conflist;
-    `kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide` and `describe` them.
+    Hint (5.1): the lab restarts CoreDNS pods older than the node's conflist (switch_network in
+    labs/cni/tests/conftest.py); `kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide` and
+    `describe` them: a FailedCreatePodSandBox event carries the plugin's error from ADD
+    (components/cni/kubelab_cni/commands/add.py).
     """
     from .cnilab import reservations
 

@@ -17,8 +17,10 @@ def test_07_pod_ips_from_node_cidr(
     """Each lab pod's IP is inside its node's podCIDR and reserved in that node's store
     (/var/lib/cni/networks/kubelab/<ip>, containing the container ID).
 
-    Hint: the pods' events (`kubectl -n kubelab-cni-lab describe pod web-0`) show the plugin's error;
-    ADD must return the address in `ips` of the result (the kubelet reads the pod IP from it).
+    Hint (5.3, 5.5): the pods' events (`kubectl -n kubelab-cni-lab describe pod web-0`) show the plugin's
+    error; ADD (components/cni/kubelab_cni/commands/add.py) must return the address in `ips` of the result
+    (the kubelet reads the pod IP from it), reserved by Allocator.allocate (kubelab_cni/ipam/allocator.py,
+    ipam/store.py): `docker exec NODE ls /var/lib/cni/networks/kubelab`.
     """
     for name, s in servers.items():
         if name == "service":
@@ -33,8 +35,10 @@ def test_07_pod_ips_from_node_cidr(
 def test_08_every_pod_in_its_node_cidr(kubectl: Kubectl, cluster_nodes: dict[str, Node]) -> None:
     """No pod of the cluster (hostNetwork ones aside) has an address outside its node's podCIDR.
 
-    Hint: `kubectl get pods -A -o wide` against the nodes' podCIDRs
-    (`kubectl get nodes -o custom-columns=N:.metadata.name,C:.spec.podCIDR`).
+    Hint (5.3): `kubectl get pods -A -o wide` against the nodes' podCIDRs
+    (`kubectl get nodes -o custom-columns=N:.metadata.name,C:.spec.podCIDR`); a pod outside it still has an
+    address from the old network (restart it) or the conflist's ipam range is wrong (conflist in
+    components/cni/kubelab_cni/agent/netconf.py).
     """
     bad = []
     for p in kubectl.json("get", "pods", "-A")["items"]:

@@ -23,8 +23,10 @@ def test_13_host_port(
     """A pod with hostPort 18080 on the first worker answers on that node's IP, from a pod on the
     second worker and from the second worker's host network.
 
-    Hint: portmap gets the mappings as runtimeConfig.portMappings and needs our result as prevResult
+    Hint (5.4): portmap gets the mappings as runtimeConfig.portMappings and needs our result as prevResult
     (with the container interface and its IP): `docker exec NODE iptables-save -t nat | grep CNI-HOSTPORT`.
+    The chain is the conflist's second plugin (conflist in components/cni/kubelab_cni/agent/netconf.py);
+    the result is built in kubelab_cni/commands/add.py and kubelab_cni/result.py.
     """
     hp = pods.pod(
         "hostport", NS, cni_network, ["python3", "-c", SERVER], node=workers[0],

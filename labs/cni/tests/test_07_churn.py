@@ -46,8 +46,11 @@ def test_14_no_leaks_after_50_pods(
 ) -> None:
     """Create 50 pods, delete them: every address and veth they had is released on every node.
 
-    Hint: DEL must release the reservation of (CNI_CONTAINERID, CNI_IFNAME) and delete the host veth even
-    when the netns is already gone; look in /var/lib/cni/networks/kubelab/ on the node (`docker exec NODE ls ...`).
+    Hint (5.5): DEL must release the reservation of (CNI_CONTAINERID, CNI_IFNAME) and delete the host veth
+    even when the netns is already gone (delete in components/cni/kubelab_cni/commands/delete.py,
+    Allocator.release in ipam/allocator.py, veth.remove_link); look in /var/lib/cni/networks/kubelab/ on the
+    node (`docker exec NODE ls /var/lib/cni/networks/kubelab`) and `docker exec NODE ip -d link show master
+    kubelab0` (the veth alias names the container).
     """
     kube.apply(kubectl, _deployment(cni_network, workers))
     kubectl.run("-n", NS, "rollout", "status", "deployment/churn", "--timeout=180s", timeout=190)

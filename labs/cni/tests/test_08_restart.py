@@ -28,7 +28,9 @@ def test_15_agent_restart_changes_nothing(
     """Delete every agent pod; the new ones leave conflist, plugin files and routes byte for byte as
     they were, pods keep their IPs and keep talking across nodes, and a new pod still gets an address.
 
-    Hint: every start-up step must be idempotent (write only when the content differs, `ip route replace`);
+    Hint (5.2): every start-up step must be idempotent (write only when the content differs, `ip route
+    replace`): Agent.install and Agent.run in components/cni/kubelab_cni/agent/main.py, write_conflist in
+    agent/netconf.py, install_plugin in agent/install.py, sync_routes in agent/routes.py;
     `kubectl -n kube-system logs ds/kubelab-cni-agent` should show no "wrote"/"route" line on a restart.
     """
     before = {n: _node_state(n) for n in cluster_nodes}

@@ -15,8 +15,11 @@ def test_09_back_to_containerd(kubectl: Kubectl, cri_node: str, namespace: str, 
     reports containerd and is Ready, kube-proxy is Running on it, nothing of kubelab-cri's pods
     remains, and a busybox pod on the node Succeeds.
 
-    Hint: crilab.use_runtime (what is undone, in which order); `docker exec NODE systemctl cat kubelet`
-    must not show /etc/systemd/system/kubelet.service.d/30-kubelab-cri.conf any more.
+    Hint (4.1, 4.2): crilab.use_runtime (what is undone, in which order: drain, kubelet stopped, `crictl rmp`
+    of every kubelab-cri pod, the drop-in removed); `docker exec NODE systemctl cat kubelet` must not show
+    /etc/systemd/system/kubelet.service.d/30-kubelab-cri.conf any more, and `kubectl get node NODE -o
+    jsonpath='{.status.nodeInfo.containerRuntimeVersion}'` must say containerd://. What is left behind is
+    listed by crilab.leftovers (`docker exec NODE ls /run/netns`, `grep kubelab-cri /proc/mounts`).
     """
     use_runtime(kubectl, cri_node, CONTAINERD)
     left = leftovers(cri_node)

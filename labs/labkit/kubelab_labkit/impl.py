@@ -17,7 +17,6 @@ The lab's ``lab.toml`` says what PATH is (``[impl] kind``, ``what``); a lab with
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import stat
 import subprocess
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubelab_labkit.registry import ImplKind, Lab
+from kubelab_labkit.reports.revision import files_digest
 
 
 class ImplError(ValueError):
@@ -63,11 +63,7 @@ class Submission:
         """A content key of a python-package submission (its files: names and bytes); its image is keyed by it."""
         if self.kind is not ImplKind.PYTHON_PACKAGE or self.path is None or not self.package:
             return self.ref
-        h = hashlib.sha256()
-        files = (p for pkg in self.packages for p in (self.path / pkg).rglob("*"))
-        for f in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
-            h.update(str(f.relative_to(self.path)).encode() + b"\0" + f.read_bytes() + b"\0")
-        return h.hexdigest()[:12]
+        return files_digest(self.path, self.packages, length=12)
 
 
 def refusal(lab: Lab) -> str:

@@ -7,8 +7,12 @@ Options:
 - ``--impl PATH``: a student's implementation; what PATH is comes from the lab's
   ``[impl]`` (:mod:`kubelab_labkit.impl`). Labs without ``[impl]`` refuse it.
 
+- ``--student``, ``--report-dir``, ``--report-to URL``, ``--class-token``: the run's report
+  (:mod:`kubelab_labkit.reports`), written for every run of one lab, posted to a dashboard.
+
 Checkpoints run in order and stop at the first failure (``maxfail=1``), printing its
-hints (:mod:`kubelab_labkit.hints`), for failing fixtures too.
+hints (:mod:`kubelab_labkit.hints`), for failing fixtures too. The run ends with a table of
+every checkpoint (passed, failed, not reached, and the time of each).
 
 Fixtures: ``lab`` (its registry entry), ``impl`` (the checked submission or None),
 ``external_cluster``, ``kubeconfig``, ``kubectl``, ``kind_cluster``, ``node_containers``,
@@ -34,6 +38,7 @@ from kubelab_labkit import hints, images
 from kubelab_labkit.impl import ImplError, Submission, activate, reference, resolve
 from kubelab_labkit.namespaces import MakeNamespace, Namespaces
 from kubelab_labkit.registry import ImplKind, Lab, lab_of_path
+from kubelab_labkit.reports import collector, revision
 
 LAB_KEY = pytest.StashKey[Lab | None]()
 IMPL_KEY = pytest.StashKey[Submission | None]()
@@ -42,6 +47,7 @@ IMPL_KEY = pytest.StashKey[Submission | None]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kube-dev-lab")
     group.addoption("--impl", default=None, help="a student's implementation to grade (the lab's lab.toml says what)")
+    collector.add_options(group)
 
 
 def _labs_in_args(config: pytest.Config) -> list[Lab]:
@@ -73,6 +79,22 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImplError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[IMPL_KEY] = submission
+    _collect_report(config, labs[0], submission)
+
+
+def _collect_report(config: pytest.Config, lab: Lab, submission: Submission | None) -> None:
+    """Every run of one lab writes its report (:mod:`kubelab_labkit.reports`); a collect-only run does not."""
+    if config.getoption("collectonly"):
+        return
+    path = submission.path if submission is not None else None
+    graded = revision.graded(
+        reference=submission is None or submission.reference,
+        kind=lab.impl.kind.value if lab.impl else None,
+        path=path,
+        within=submission.packages if submission is not None else (),
+        fallback=repo_root(),
+    )
+    config.pluginmanager.register(collector.Collector(config, lab.name, lab.chapter, graded), "kubelab-report")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -36,15 +36,50 @@ def test_hint_paragraphs() -> None:
 
 
 def test_every_checkpoint_has_a_hint() -> None:
-    """A failing checkpoint always says where to look (issue 15 asks it of every lab; these have it)."""
+    """A failing checkpoint always says where to look, naming the book's section (issue 15): every test
+    function of every runnable lab has a ``Hint (SECTION):`` paragraph, and each section it names is one
+    of its lab.toml ``sections`` or a subsection of one ("2.4.1" under "2.4"). Labs without sections
+    (smoke, kubelet) may put any label in the parentheses."""
     import ast
+    import re
 
-    for path in sorted(
-        p for lab in ("operator", "scheduler") for p in (repo_root() / "labs" / lab / "tests").glob("test_*.py")
-    ):
-        for node in ast.parse(path.read_text()).body:
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                assert hints.from_doc(ast.get_docstring(node)), f"{path.name}::{node.name} has no hint"
+    labelled = re.compile(r"^Hint\s*\(([^)]*)\):")
+    problems: list[str] = []
+    labs = [lab for lab in load_labs() if lab.runnable]
+    assert labs
+    for lab in labs:
+        paths = sorted(lab.checkpoint_dir.rglob("test_*.py"))
+        assert paths, f"lab {lab.name} has no checkpoint files in {lab.checkpoint_dir}"
+        for path in paths:
+            where = path.relative_to(repo_root())
+            tree = ast.parse(path.read_text())
+            nodes = [*tree.body]
+            nodes += [n for c in tree.body if isinstance(c, ast.ClassDef) and c.name.startswith("Test") for n in c.body]
+            for node in nodes:
+                if not (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test")):
+                    continue
+                name = f"{where}::{node.name}"
+                found = hints.from_doc(ast.get_docstring(node))
+                if not found:
+                    problems.append(f"{name}: no hint")
+                    continue
+                labels = [m.group(1).strip() for h in found if (m := labelled.match(h))]
+                if not labels:
+                    problems.append(f"{name}: no hint names a book section, as in `Hint (1.2): ...`")
+                    continue
+                for label in labels:
+                    named = [s.strip() for s in label.split(",")]
+                    if not lab.sections:
+                        if not label:
+                            problems.append(f"{name}: `Hint ():` names nothing")
+                        continue
+                    wrong = [s for s in named if not any(s == k or s.startswith(f"{k}.") for k in lab.sections)]
+                    if wrong:
+                        problems.append(
+                            f"{name}: `Hint ({label}):` names {', '.join(map(repr, wrong))}, not one of "
+                            f"lab {lab.name}'s sections {', '.join(lab.sections)} (or a subsection of one)"
+                        )
+    assert not problems, f"{len(problems)} checkpoint hint(s) to fix:\n" + "\n".join(problems)
 
 
 def test_manifest_placeholders_must_match(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
