@@ -17,6 +17,7 @@ import nox
 
 ROOT = Path(__file__).parent
 sys.path[:0] = [str(ROOT / "cluster"), str(ROOT / "components" / "kit"), str(ROOT / "labs" / "labkit")]
+from kubelab_cluster.cache import cache_root, checkout_key  # noqa: E402
 from kubelab_cluster.workspace import members  # noqa: E402
 from kubelab_labkit.impl import refusal  # noqa: E402
 from kubelab_labkit.registry import Lab, load_labs  # noqa: E402
@@ -50,6 +51,17 @@ def toolchain(session: nox.Session) -> None:
 def build_toolchain(session: nox.Session, *args: str) -> None:
     run(session, "kubelab-host", "packages")
     run(session, "kubelab-toolchain", "build", *args)
+
+
+@nox.session
+def release(session: nox.Session) -> None:
+    """Book 1.2's release check for the default set (kubectl): build it a second time from nothing (fresh module
+    folder, empty GOCACHE), fail unless its sha256 equals the toolchain's build, then pack a reproducible tar.gz
+    with SHA256SUMS into a folder of the cache and print where. Arguments go to `kubelab-toolchain release`."""
+    sync(session)
+    out = cache_root() / "release" / checkout_key()
+    run(session, "kubelab-toolchain", "release", "--rebuild", "--out", str(out), *session.posargs)
+    session.log(f"release: {out} (check it: kubelab-toolchain release --verify {out})")
 
 
 @nox.session
@@ -285,6 +297,17 @@ def _lab_session(lab: Lab) -> None:
 for _lab in LABS:
     if _lab.runnable:
         _lab_session(_lab)
+
+
+@nox.session(name="grade-check")
+def grade_check(session: nox.Session) -> None:
+    """Does each lab grade the student's code? Every lab with a starter runs on its untouched starter up to the
+    checkpoint its lab.toml names ([impl] starter-fails-at) and must fail exactly there, with that checkpoint's
+    hint (prints a table). Arguments: lab names (default: all of them)."""
+    sync(session)
+    for step in dict.fromkeys(s for lab in LABS if lab.impl and lab.impl.starter for s in lab.prepare):
+        PREPARE[step](session)
+    run(session, "kubelab-labs", "grade-check", *session.posargs)
 
 
 @nox.session

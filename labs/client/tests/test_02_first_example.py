@@ -26,7 +26,7 @@ def test_03_list_pods_from_the_host(kubeconfig: Path, run_py: RunPy) -> None:
     assert "kube-system/kube-apiserver-" in proc.stdout and "kube-system/etcd-" in proc.stdout, proc.stdout
 
 
-def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image: str) -> None:
+def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, component_image: str) -> None:
     """The same program in a pod uses its ServiceAccount: allowed in its namespace by a Role, 403 elsewhere.
 
     Hint (2.2): in a pod the client reads /var/run/secrets/kubernetes.io/serviceaccount (token, ca.crt,
@@ -48,7 +48,7 @@ def test_04_list_pods_in_the_cluster(kubectl: Kubectl, namespace: str, lab_image
     listpods = pods.pod(
         "listpods",
         namespace,
-        lab_image,
+        component_image,  # the lab image with the graded kubelab_client first on PYTHONPATH
         ["sh", "-c", script],
         service_account="lister",
         node_selector={"kubelab.dev/role": "worker"},

@@ -6,6 +6,7 @@ These checkpoints grade ``kubelab_client`` as imported: the reference one, or yo
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import threading
@@ -26,6 +27,7 @@ from kubelab_client.listwatch import ListOptions, ListPage, ListWatch, WatchOpti
 from kubelab_client.reflector import ReflectorOptions
 from kubelab_client.resources import CONFIGMAPS, Resource
 from kubelab_cluster.kind.kubectl import Kubectl
+from kubelab_labkit.outputs import capture
 from kubelab_labkit.waiting import eventually
 
 # Events are the one built-in resource the API server does not keep in its watch cache
@@ -318,7 +320,78 @@ def test_19_one_key_is_never_processed_concurrently(api: Api, namespace: str, st
     )
 
 
-def test_20_an_informer_pointed_nowhere_says_so(tmp_path: Path, stop: threading.Event) -> None:
+def test_20_failed_syncs_back_off_per_item(api: Api, namespace: str, stop: threading.Event) -> None:
+    """Syncs that fail are retried after 0.2, 0.4, 0.8 s (your per-item exponential backoff, base 0.2 s), the
+    key is forgotten once its sync succeeds, and a key that keeps failing is dropped after max_retries.
+
+    Hint (2.8): ItemExponentialFailureRateLimiter.when in kubelab_client/ratelimit.py counts the item's failures
+    and returns base * 2**failures (capped); forget() resets it and num_requeues() reports it. The controller
+    calls queue.add_rate_limited(key) after a failed sync and queue.forget(key) after a good one
+    (SummaryController.process_next in sample_controller/controller.py; RateLimitingQueue in workqueue.py).
+    """
+    from kubelab_client.ratelimit import ItemExponentialFailureRateLimiter
+    from kubelab_client.sample_controller import SummaryController
+
+    base, fail_times, max_retries = 0.2, 3, 4  # flaky succeeds on its 4th sync; hopeless is dropped after 5
+    attempts: dict[str, list[float]] = {}
+    lock = threading.Lock()
+
+    class Flaky(SummaryController):
+        def sync(self, key: str) -> str:
+            name = key.rsplit("/", 1)[-1]
+            with lock:
+                tries = attempts.setdefault(name, [])
+                tries.append(time.monotonic())
+            if name == "hopeless" or (name == "flaky" and len(tries) <= fail_times):
+                raise RuntimeError(f"injected failure {len(tries)} of {name}")
+            return super().sync(key)
+
+    limiter: ItemExponentialFailureRateLimiter[str] = ItemExponentialFailureRateLimiter(base=base, cap=5.0)
+    controller = Flaky(
+        api, namespace=namespace, workers=2, resync_period=0, rate_limiter=limiter, max_retries=max_retries,
+        reflector_options=lab_options(),
+    )  # fmt: skip
+    ready = threading.Event()
+    runner = threading.Thread(target=controller.run, args=(stop, ready), daemon=True)
+    runner.start()
+    assert ready.wait(30), "the controller's caches did not sync"
+    labels = {"kubelab.dev/summarize": "true"}
+    for name in ("flaky", "hopeless", "steady"):
+        api.create(CONFIGMAPS, {"metadata": {"name": name, "labels": labels}, "data": {"k": "v"}}, namespace)
+
+    def summarized(name: str) -> bool:
+        return any(
+            s["metadata"]["name"] == f"{name}-summary"
+            for s in api.request("GET", CONFIGMAPS.collection_path(namespace))["items"]
+        )
+
+    eventually(lambda: summarized("flaky"), timeout=30, what=f"flaky summarized after {fail_times} failures")
+    eventually(lambda: len(attempts.get("hopeless", [])) >= 1 + max_retries, timeout=30, what="hopeless retried")
+    time.sleep(1.2 * base * 2**max_retries)  # a retry after the last one would come within this
+    with lock:
+        flaky, hopeless = list(attempts["flaky"]), list(attempts["hopeless"])
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(flaky)][:fail_times]
+    expected = [base * 2**n for n in range(fail_times)]
+    assert len(flaky) >= fail_times + 1, flaky
+    for gap, want in zip(gaps, expected, strict=True):
+        assert want * 0.9 <= gap <= want + 1.0, f"retry gaps {gaps} s, expected about {expected} s"
+    assert limiter.num_requeues(f"{namespace}/flaky") == 0, "a key whose sync succeeded is not forgotten"
+    assert len(hopeless) == 1 + max_retries, f"hopeless tried {len(hopeless)} times, max_retries {max_retries}"
+    assert limiter.num_requeues(f"{namespace}/hopeless") == 0, "a dropped key is not forgotten"
+    assert summarized("steady") and len(attempts["steady"]) >= 1
+    stop.set()
+    runner.join(20)
+    lines = [f"flaky: sync {n} failed, retried after {gap:.2f} s ({want:g} s expected)"
+             for n, (gap, want) in enumerate(zip(gaps, expected, strict=True), 1)]  # fmt: skip
+    lines += [
+        f"flaky: sync {fail_times + 1} succeeded; num_requeues 0 (forgotten)",
+        f"hopeless: {len(hopeless)} syncs (1 + max_retries {max_retries}), then dropped; num_requeues 0",
+        "steady: synced at once",
+    ]
+    capture("client/backoff", "\n".join(lines))
+
+
+def test_21_an_informer_pointed_nowhere_says_so(tmp_path: Path, stop: threading.Event) -> None:
     """An informer whose kubeconfig points at no server never syncs, and says why, retrying with backoff.
 
     Hint (2.8): wait_for_cache_sync(timeout) returns False; reflector.stats.retries holds each error

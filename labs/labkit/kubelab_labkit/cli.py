@@ -3,6 +3,8 @@
 - ``kubelab-labs list``: every lab, its status, checkpoints and what ``--impl`` takes.
 - ``kubelab-labs table [--check]``: the lab table in README.md and docs/index.md.
 - ``kubelab-labs starters [--check]``: starters generated from the reference's solution markers.
+- ``kubelab-labs grade-check [LAB ...]``: each lab's untouched starter fails where its lab.toml says
+  (``[impl] starter-fails-at``), no earlier and no later, with that checkpoint's hint.
 - ``kubelab-labs report show FILE``: a run's report (``<lab>.json``) as the table the run printed.
 - ``kubelab-labs report send FILE --to URL [--token TOKEN]``: post it to a dashboard again.
 
@@ -16,9 +18,11 @@ import os
 import sys
 from pathlib import Path
 
+from kubelab_cluster.cache import cache_root, checkout_key
+from kubelab_cluster.pins import repo_root
 from kubelab_kit.entry import entry_point
 from kubelab_kit.errors import KubelabError
-from kubelab_labkit import starters, tables
+from kubelab_labkit import grading, starters, tables
 from kubelab_labkit.registry import checkpoint_counts, load_labs
 from kubelab_labkit.reports import post, table
 from kubelab_labkit.reports.model import Report
@@ -64,6 +68,34 @@ def cmd_starters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grade_check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    labs = [lab for lab in load_labs() if lab.runnable and lab.impl is not None and lab.impl.starter]
+    unknown = set(args.labs) - {lab.name for lab in labs}
+    if unknown:
+        raise StaleError(f"no lab with a starter named {sorted(unknown)}", fix=f"one of {[lab.name for lab in labs]}")
+    chosen = [lab for lab in labs if not args.labs or lab.name in args.labs]
+    out = cache_root() / "reports" / checkout_key() / "grade-check"
+    out.mkdir(parents=True, exist_ok=True)
+    verdicts = [grading.run(lab, repo_root(), out, args.pytest_args) for lab in chosen]
+    table = Table(title="grade-check: each lab's untouched starter fails where lab.toml says", title_justify="left")
+    for column in ("lab", "must fail at", "verdict", "time", "finding"):
+        table.add_column(column, overflow="fold")
+    for v in verdicts:
+        mark = "[green]ok[/]" if v.ok else "[bold red]FAILED[/]"
+        table.add_row(v.lab, v.expected, mark, f"{v.seconds:.0f} s", v.finding)
+    Console(width=200).print(table)
+    bad = [v.lab for v in verdicts if not v.ok]
+    if bad:
+        raise StaleError(
+            f"the untouched starter of {', '.join(bad)} does not fail where lab.toml says",
+            fix="fix the checkpoint that fails too early, or the exercise that passes untouched, or starter-fails-at",
+        )
+    return 0
+
+
 def _report(path: str) -> Report:
     try:
         return Report.model_validate_json(Path(path).read_bytes())
@@ -90,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=f"regenerate {what} (--check: fail if they differ)")
         p.add_argument("--check", action="store_true")
         p.set_defaults(func=func)
+    p = sub.add_parser("grade-check", help="each lab's untouched starter fails where its lab.toml says")
+    p.add_argument("labs", nargs="*", help="labs to check (default: every lab with a starter)")
+    p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="more pytest arguments, last")
+    p.set_defaults(func=cmd_grade_check)
     p = sub.add_parser("report", help="a lab run's report: show it, or send it to a dashboard")
     p.add_argument("action", choices=["show", "send"])
     p.add_argument("file", help="the report a lab run wrote (<lab>.json)")

@@ -7,6 +7,7 @@ Options:
 - ``--impl PATH``: a student's implementation; what PATH is comes from the lab's
   ``[impl]`` (:mod:`kubelab_labkit.impl`). Labs without ``[impl]`` refuse it.
 
+- ``--until CHECKPOINT``: stop after that checkpoint (a test function's name).
 - ``--student``, ``--report-dir``, ``--report-to URL``, ``--class-token``: the run's report
   (:mod:`kubelab_labkit.reports`), written for every run of one lab, posted to a dashboard.
 
@@ -47,6 +48,10 @@ IMPL_KEY = pytest.StashKey[Submission | None]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kube-dev-lab")
     group.addoption("--impl", default=None, help="a student's implementation to grade (the lab's lab.toml says what)")
+    group.addoption(
+        "--until", default=None, metavar="CHECKPOINT",
+        help="run the checkpoints up to this one (a test function's name) and no further",
+    )  # fmt: skip
     collector.add_options(group)
 
 
@@ -113,6 +118,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if lab.impl is None:
         return f"lab {lab.name}: grading {graded} (this lab takes no --impl)"
     return f"lab {lab.name}: grading the reference implementation ({graded}); --impl PATH grades yours: {lab.impl.what}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--until NAME``: the checkpoints after the last case of the test function NAME are not run."""
+    until = config.getoption("--until")
+    if not until:
+        return
+    last = [i for i, item in enumerate(items) if getattr(item, "originalname", item.name) == until]
+    if not last:
+        raise pytest.UsageError(f"--until {until}: no checkpoint of that name among the {len(items)} collected")
+    config.hook.pytest_deselected(items=items[last[-1] + 1 :])
+    del items[last[-1] + 1 :]
 
 
 @pytest.hookimpl(wrapper=True)

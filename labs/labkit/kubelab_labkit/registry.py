@@ -50,6 +50,12 @@ class Impl(_Strict):
         "all; the reference directory holds `package`, the others are their installed reference packages)",
     )
     starter: str | None = Field(default=None, description="the exercise skeleton, relative to the repository")
+    starter_fails_at: str | None = Field(
+        default=None,
+        alias="starter-fails-at",
+        description="the checkpoint (test function) where the untouched starter must fail, every one before it "
+        "passing: `kubelab-labs grade-check` (nox -s grade-check) runs the starter and holds the lab to it",
+    )
     reference: str | None = Field(
         default=None,
         description="the reference implementation, relative to the repository: graded through the same --impl "
@@ -60,6 +66,8 @@ class Impl(_Strict):
     def _package_for_python(self) -> Impl:
         if self.kind is ImplKind.PYTHON_PACKAGE and not self.package:
             raise ValueError("[impl] kind = 'python-package' needs package = '<name>'")
+        if self.starter and not self.starter_fails_at:
+            raise ValueError("[impl] with a starter needs starter-fails-at = '<test function>' (where it must fail)")
         return self
 
 

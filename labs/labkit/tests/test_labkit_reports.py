@@ -132,3 +132,8 @@ def test_no_token_no_post() -> None:
     assert send(_report(), "http://127.0.0.1:9", None).startswith(
         "report not sent to http://127.0.0.1:9: no class token"
     )
+
+
+def test_a_refused_impl_records_nothing(lab_tree: pytest.Pytester) -> None:
+    result, out = _run(lab_tree, "--impl", "/no/such/plugin")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not out.exists()
