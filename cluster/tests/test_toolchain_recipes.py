@@ -139,10 +139,10 @@ def test_prune_keeps_current_builds_and_finds_the_rest(tmp_path: Path, monkeypat
     assert old in stale and custom in stale and current not in stale
 
 
-def test_the_lab_image_leaves_out_the_docs_tooling() -> None:
+def test_the_lab_image_leaves_out_the_docs_tooling_and_the_dashboard() -> None:
     from kubelab_cluster.pins import repo_root
     from kubelab_cluster.workspace import in_lab_image, members, project_name
 
     left_out = [project_name(m) for m in members(repo_root()) if not in_lab_image(m)]
-    assert left_out == ["kubelab-docs"]
+    assert sorted(left_out) == ["kubelab-dashboard", "kubelab-docs"]  # [tool.kubelab] lab-image = false
     assert "kubelab-cni" in [project_name(m) for m in members(repo_root()) if in_lab_image(m)]

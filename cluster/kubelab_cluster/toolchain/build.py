@@ -132,6 +132,44 @@ def go_build_args(a: Artifact, stamp: Stamp, package: str, output: Path) -> list
     return [*args, package]
 
 
+def compile_into(
+    a: Artifact, pins: Pins, go: GoRunner, ws_dir: Path, out: Path, override: Override = Override()
+) -> tuple[Stamp, list[list[str]]]:
+    """Run the ``go build`` (or ``go test -c``) of each of ``a``'s binaries in ``ws_dir``, into ``out``."""
+    stamp = stamp_for(a, pins, go, override)
+    commands = []
+    for binary, package in sorted(a.binaries.items()):
+        args = go_build_args(a, stamp, package, out / binary)
+        commands.append(["go", *args])
+        go.run(args, cwd=ws_dir)
+    return stamp, commands
+
+
+def write_build_json(
+    out: Path,
+    a: Artifact,
+    pins: Pins,
+    stamp: Stamp,
+    ws_dir: Path,
+    commands: list[list[str]],
+    seconds: float,
+    **extra: object,
+) -> None:
+    """The ``build.json`` of a finished build: what was built, from what, how, and how long it took."""
+    meta = {
+        "artifact": a.name,
+        "version": stamp.version,
+        "stamp": stamp.__dict__,
+        "go": pins.tools.go,
+        "workspace": str(ws_dir),
+        "commands": commands,
+        "seconds": seconds,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **extra,
+    }
+    atomic_write(out / "build.json", json.dumps(meta, indent=2) + "\n")
+
+
 def build(a: Artifact, pins: Pins, override: Override = Override(), force: bool = False) -> Built:
     """Build one artifact unless its cached copy exists."""
     if not force:
@@ -144,26 +182,11 @@ def build(a: Artifact, pins: Pins, override: Override = Override(), force: bool 
     log.unlink(missing_ok=True)
     go = GoRunner(a.name, pins.tools.go, log=log, cgo=a.cgo)
     ws_dir = prepare_workspace(a.workspace, pins, go)
-    stamp = stamp_for(a, pins, go, override)
     final = artifact_dir(a, pins, override)
-    commands = []
     with staged_dir(final, replace=True) as tmp:
-        for binary, package in sorted(a.binaries.items()):
-            args = go_build_args(a, stamp, package, tmp / binary)
-            commands.append(["go", *args])
-            go.run(args, cwd=ws_dir)
+        stamp, commands = compile_into(a, pins, go, ws_dir, tmp, override)
         seconds = round(time.monotonic() - started, 1)
-        meta = {
-            "artifact": a.name,
-            "version": stamp.version,
-            "stamp": stamp.__dict__,
-            "go": pins.tools.go,
-            "workspace": str(ws_dir),
-            "commands": commands,
-            "seconds": seconds,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
-        atomic_write(tmp / "build.json", json.dumps(meta, indent=2) + "\n")
+        write_build_json(tmp, a, pins, stamp, ws_dir, commands, seconds)
     return Built(a.name, stamp.version, final, {b: final / b for b in a.binaries}, False, seconds, seconds)
 
 
@@ -185,20 +208,23 @@ def link_bin_dir(pins: Pins, built: list[Built]) -> Path:
 def stale_entries(pins: Pins) -> list[Path]:
     """Cache entries no current artifact, wrapper module or bin set points at.
 
-    Custom-version builds (``--git-version``) are stale too: they are cheap to relink.
+    Custom-version builds (``--git-version``) are stale too: they are cheap to relink. So are a
+    release's second builds of other pins and the scratch folders of an interrupted one.
     """
     from kubelab_cluster.toolchain.gomodule import workspace_dir
+    from kubelab_cluster.toolchain.release import rebuild_dir
 
     root = cache_root() / "toolchain"
     keep = {artifact_dir(a, pins) for a in ARTIFACTS}
     keep |= {workspace_dir(a.workspace, pins) for a in ARTIFACTS}
+    keep |= {rebuild_dir(a, pins) for a in ARTIFACTS}
     keep.add(bin_dir(pins).parent)
     stale: list[Path] = []
     for a in ARTIFACTS:
         folder = root / a.name
         if folder.is_dir():
             stale += [d for d in sorted(folder.iterdir()) if d not in keep]
-    for group in ("modules", "sets"):
+    for group in ("modules", "sets", "rebuilds", "scratch"):
         folder = root / group
         if folder.is_dir():
             stale += [d for d in sorted(folder.iterdir()) if d not in keep]

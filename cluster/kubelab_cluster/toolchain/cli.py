@@ -1,10 +1,11 @@
-"""``kubelab-toolchain``: build, locate and list the toolchain artifacts."""
+"""``kubelab-toolchain``: build, locate and list the toolchain artifacts, and check a release of them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from rich.table import Table
 
@@ -20,6 +21,20 @@ from kubelab_cluster.toolchain.build import (
     link_bin_dir,
     lookup,
     stale_entries,
+    version_of,
+)
+from kubelab_cluster.toolchain.manifest import MANIFEST, verify
+from kubelab_cluster.toolchain.release import (
+    DEFAULT_RELEASE,
+    Comparison,
+    Rebuilt,
+    compare,
+    lookup_rebuild,
+    platform,
+    rebuild,
+    release_mtime,
+    require_identical,
+    write_release,
 )
 from kubelab_kit.entry import entry_point
 
@@ -113,6 +128,85 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _first_build(a: Artifact) -> Built:
+    """Build one: the toolchain's cached build (built now, as `build` would, when missing)."""
+    p = pins()
+    hit = lookup(a, p)
+    if hit:
+        return hit
+    with step(f"build {a.name} {version_of(a, p)}") as s:
+        built = build(a, p)
+        s.note = ", ".join(built.binaries)
+    return built
+
+
+def _second_build(a: Artifact, again: bool) -> Rebuilt:
+    p = pins()
+    hit = None if again else lookup_rebuild(a, p)
+    if hit:
+        console.print(
+            f"release: build 2 of {a.name} reused from {hit.built_at} ({hit.seconds:.1f} s then); "
+            "--rebuild builds it again"
+        )
+        return hit
+    with step(f"build 2 of {a.name} {version_of(a, p)}: fresh module folder, empty GOCACHE") as s:
+        second = rebuild(a, p)
+        s.note = ", ".join(second.binaries)
+    return second
+
+
+def _comparison_table(rows: list[tuple[Comparison, Rebuilt]]) -> Table:
+    table = Table(title="build 1 (toolchain cache) against build 2 (independent rebuild)")
+    for col in ("binary", "sha256 (build 1)", "sha256 (build 2)", "identical", "build 2"):
+        table.add_column(col)
+    for c, second in rows:
+        how = f"reused ({second.built_at})" if second.reused else "built now"
+        table.add_row(
+            c.binary, c.first_sha256[:16] + "…", c.second_sha256[:16] + "…", "yes" if c.identical else "NO", how
+        )
+    return table
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    if args.verify:
+        if args.names or args.out or args.rebuild:
+            raise SystemExit("--verify DIR checks an existing release: no names, --out or --rebuild with it")
+        folder = Path(args.verify).resolve()
+        digests = verify(folder)
+        for name in sorted(digests):
+            console.print(f"{name}: OK")
+        console.print(f"release: {len(digests)} files match {folder / MANIFEST}")
+        return 0
+    if not args.out:
+        raise SystemExit("release needs --out DIR (or --verify DIR)")
+    p = pins()
+    selected = _select(args.names or list(DEFAULT_RELEASE))
+    out = Path(args.out).resolve()
+    console.print(f"release: {' '.join(a.name for a in selected)} into [bold]{out}[/bold]")
+    started = time.monotonic()
+    check_debian_deps([a for a in selected if not lookup(a, p)])
+    firsts: list[Built] = []
+    rows: list[tuple[Comparison, Rebuilt]] = []
+    for a in selected:
+        first = _first_build(a)
+        second = _second_build(a, args.rebuild)
+        firsts.append(first)
+        rows += [(c, second) for c in compare(first, second)]
+    console.print(_comparison_table(rows))
+    require_identical([c for c, _ in rows])
+    binaries = {name: path for b in firsts for name, path in b.binaries.items()}
+    count = f"{len(binaries)} {'binary' if len(binaries) == 1 else 'binaries'}"
+    with step(f"package {count}") as s:
+        made = write_release(out, binaries, release_mtime(firsts), platform(p.tools.go))
+        s.note = f"{made.archive.name}, {made.archive.stat().st_size / 2**20:.1f} MiB, mtime {made.mtime}"
+    console.print(f"release: {count} reproducible, {MANIFEST} written")
+    console.print(
+        f"release: {time.monotonic() - started:.1f} s in all; check it with `cd {out} && sha256sum -c {MANIFEST}`"
+    )
+    print(out)
+    return 0
+
+
 def cmd_list(_: argparse.Namespace) -> int:
     p = pins()
     table = Table(title=f"toolchain artifacts (cache {cache_root()})")
@@ -147,6 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("prune", help="delete cached builds the current pins do not use")
     pr.add_argument("--dry-run", action="store_true")
     pr.set_defaults(func=cmd_prune)
+    re_ = sub.add_parser(
+        "release",
+        help=f"build twice, compare, package with {MANIFEST} (default: {' '.join(DEFAULT_RELEASE)}); or --verify DIR",
+    )
+    re_.add_argument("names", nargs="*", help="artifact names (see `list`)")
+    re_.add_argument("--out", help="the release folder: bin/, the archive, SHA256SUMS")
+    re_.add_argument("--rebuild", action="store_true", help="build 2 again even if an earlier release kept it")
+    re_.add_argument("--verify", metavar="DIR", help=f"re-hash the files DIR/{MANIFEST} lists (build nothing)")
+    re_.set_defaults(func=cmd_release)
     li = sub.add_parser("list", help="list artifacts, their pins and whether they are built")
     li.set_defaults(func=cmd_list)
     args = parser.parse_args(argv)

@@ -77,9 +77,13 @@ def render_go_mod(
     return "\n".join(lines) + "\n"
 
 
-def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner) -> Path:
-    """Create (once) the wrapper module of a workspace and resolve its go.sum."""
-    target = workspace_dir(ws, pins)
+def prepare_workspace(ws: Workspace, pins: Pins, go: GoRunner, target: Path | None = None) -> Path:
+    """Create (once) the wrapper module of a workspace and resolve its go.sum.
+
+    ``target`` defaults to the workspace's cache folder; the release's second build passes a
+    fresh folder of its own, so nothing of the first build's module is reused.
+    """
+    target = target or workspace_dir(ws, pins)
     if (target / ".ready").is_file():
         return target
     if ws.source:

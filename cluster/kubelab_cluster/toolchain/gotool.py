@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubelab_cluster.cache import cache_root
@@ -49,6 +49,8 @@ class GoRunner:
     go_version: str
     log: Path | None = None
     cgo: bool = False
+    # Overrides of go_env for every command of this runner (the release's second build: its own GOCACHE).
+    env: dict[str, str] = field(default_factory=dict)
 
     def run(
         self, args: Sequence[str], cwd: Path | None = None, fix: str = "", extra_env: dict[str, str] | None = None
@@ -57,6 +59,7 @@ class GoRunner:
         if cwd is not None:
             cwd.mkdir(parents=True, exist_ok=True)  # the cache root on a fresh machine
         env = go_env(self.go_version, self.cgo)
+        env.update(self.env)
         env.update(extra_env or {})
         proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
         output = proc.stdout + proc.stderr
