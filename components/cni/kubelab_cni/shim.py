@@ -75,7 +75,11 @@ def main() -> None:
         import os
 
         answer = in_process(dict(os.environ), stdin)
-    rc, out, err = answer
+    reply(*answer)
+
+
+def reply(rc: int, out: bytes, err: bytes) -> None:
+    """Answer as the plugin process: stderr, stdout, then exit with ``rc``."""
     if err:
         sys.stderr.buffer.write(err)
         sys.stderr.flush()

@@ -88,3 +88,27 @@ def test_student_plugin_from_the_impl_archive(tmp_path: Path) -> None:
     assert not list(paths.here(paths.lib).glob("*impl-*")), "a refused archive leaves no directory behind"
     with pytest.raises(AgentError, match="neither bin"):
         install.install_student(paths, _archive(tmp_path, {"README": b"x"}))
+
+
+def test_the_reference_package_as_an_impl_runs_in_process(tmp_path: Path) -> None:
+    """The CNI lab's [impl] reference: kubelab_cni itself, archived as a student's package is
+    (pkg/kubelab_cni/...), installed as kubelab-student and run with `python3 -m` semantics (runpy)."""
+    import kubelab_cni
+
+    package = Path(str(kubelab_cni.__file__)).parent
+    members = {
+        f"pkg/kubelab_cni/{f.relative_to(package)}": f.read_bytes()
+        for f in sorted(package.rglob("*.py"))
+        if "__pycache__" not in f.parts
+    }
+    assert "pkg/kubelab_cni/__main__.py" in members
+    paths = HostPaths(root="", cni_bin=str(tmp_path / "bin"), lib=str(tmp_path / "lib"), python=sys.executable)
+    install.install_student(paths, _archive(tmp_path, members))
+    binary = tmp_path / "bin" / install.STUDENT_PLUGIN
+    assert "runpy.run_module('kubelab_cni'" in binary.read_text()
+    env = {"CNI_COMMAND": "VERSION"}
+    proc = subprocess.run([str(binary)], input=b'{"cniVersion":"1.0.0"}', env=env, capture_output=True, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "1.1.0" in json.loads(proc.stdout)["supportedVersions"]
+    bad = subprocess.run([str(binary)], input=b"{}", env={"CNI_COMMAND": "ADD"}, capture_output=True, check=False)
+    assert bad.returncode == 1 and json.loads(bad.stdout)["code"] == 4, bad

@@ -1,6 +1,12 @@
 """What only the CNI lab's checkpoints need: the agent (components/cni/deploy/agent.yaml) and the
 --impl archive it installs, and the node-side inspections of our network (conflist, IPAM store,
 veths, routes). Generic helpers (pods, nodes, apply) come from the lab kit.
+
+The inspections assume nothing of the plugin but what the configuration says and host-local's
+store layout: the store is read as files (``<dataDir>/<name>/<address>`` holding
+``<containerID>\r\n<ifname>``), interfaces through the kernel (a host veth belongs to the
+pod sandbox whose network namespace holds its peer, found with crictl), never through
+names or aliases one plugin happens to set.
 """
 
 from __future__ import annotations
@@ -18,15 +24,13 @@ from typing import Any
 
 from kubelab_cluster.kind.kubectl import Kubectl
 from kubelab_labkit import kube, manifests
-from kubelab_labkit.nodes import node_sh
+from kubelab_labkit.nodes import node_run, node_sh
 
 NS = "kubelab-cni-lab"
 SYSTEM_NS = "kube-system"
 AGENT = "kubelab-cni-agent"
 IMPL_CONFIGMAP = "kubelab-cni-impl"
 CONFLIST = "/etc/cni/net.d/05-kubelab-cni.conflist"
-NETWORK = "kubelab"
-IPAM_DIR = f"/var/lib/cni/networks/{NETWORK}"
 ROUTE_PROTO = "75"
 
 
@@ -103,26 +107,173 @@ def active_cni_configs(node: str) -> list[str]:
     return sorted(f for f in listing if f.endswith((".conf", ".conflist", ".json")))
 
 
+def conflist(node: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(node_sh(node, f"cat {CONFLIST}"))
+    return doc
+
+
+def plugin_conf(node: str) -> dict[str, Any]:
+    """The conflist's first plugin as the runtime hands it over: with ``name`` and ``cniVersion`` copied in."""
+    doc = conflist(node)
+    return {**doc["plugins"][0], "name": doc["name"], "cniVersion": doc["cniVersion"]}
+
+
+def store_dir(conf: dict[str, Any]) -> str:
+    """host-local's store of a network: ``<ipam.dataDir>/<name>``."""
+    return f"{(conf.get('ipam') or {}).get('dataDir') or '/var/lib/cni/networks'}/{conf['name']}"
+
+
+_READ_STORE = """
+import ipaddress, json, os, sys
+d, out = sys.argv[1], {}
+for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        continue
+    try:
+        out[name] = open(os.path.join(d, name), encoding="utf-8", errors="replace").read()
+    except OSError:
+        pass
+last = os.path.join(d, "last_reserved_ip.0")
+print(json.dumps({"entries": out, "last": open(last).read().strip() if os.path.isfile(last) else None}))
+"""
+
+
+@dataclass(frozen=True)
+class Store:
+    """A network's IPAM store on a node, read as host-local's files."""
+
+    directory: str
+    raw: dict[str, str]  # address -> the file's content
+    last_reserved: str | None  # last_reserved_ip.0
+
+    @property
+    def entries(self) -> dict[str, tuple[str, str]]:
+        """address -> (container ID, ifname): the file's two lines."""
+        out = {}
+        for address, text in self.raw.items():
+            lines = text.splitlines()
+            out[address] = (lines[0].strip() if lines else "", lines[1].strip() if len(lines) > 1 else "")
+        return out
+
+
+def read_store(node: str, directory: str) -> Store:
+    doc = json.loads(node_run(node, "python3", "-c", _READ_STORE, directory))
+    return Store(directory, doc["entries"], doc["last"])
+
+
 def reservations(node: str) -> dict[str, str]:
-    """The IPAM store of our network on ``node``: address -> container ID."""
-    script = f'cd {IPAM_DIR} 2>/dev/null && for f in *; do printf \'%s %s\\n\' "$f" "$(head -n1 "$f")"; done'
+    """The IPAM store of the node's network (the conflist's): address -> container ID."""
+    return {a: cid for a, (cid, _) in read_store(node, store_dir(plugin_conf(node))).entries.items()}
+
+
+# Every Ready pod sandbox of the node (crictl), and the veths in its network namespace with their
+# peers' interface index on the node: the kernel's own pairing, whatever the plugin named them.
+_SANDBOXES = """
+import json, subprocess
+def out(*cmd):
+    return subprocess.run(cmd, capture_output=True, text=True).stdout
+ids = out("crictl", "pods", "-q", "--no-trunc", "--state", "ready").split()
+raw, docs, i = out("crictl", "inspectp", "-o", "json", *ids) if ids else "", [], 0
+decoder = json.JSONDecoder()
+while True:
+    while i < len(raw) and raw[i].isspace():
+        i += 1
+    if i >= len(raw):
+        break
+    doc, i = decoder.raw_decode(raw, i)
+    docs += doc if isinstance(doc, list) else [doc]  # one ID: an object; more: a list of them
+found = []
+for doc in docs:
+    status = doc.get("status") or {}
+    meta = status.get("metadata") or {}
+    spaces = ((doc.get("info") or {}).get("runtimeSpec") or {}).get("linux", {}).get("namespaces") or []
+    netns = next((n.get("path") or "" for n in spaces if n.get("type") == "network"), "")
+    veths = []
+    if netns:
+        for link in json.loads(out("nsenter", "--net=" + netns, "ip", "-j", "link", "show", "type", "veth") or "[]"):
+            veths.append([link["ifname"], link.get("link_index")])
+    found.append({"id": status.get("id", ""), "pod": meta.get("namespace", "") + "/" + meta.get("name", ""),
+                  "uid": meta.get("uid", ""), "ip": (status.get("network") or {}).get("ip", ""),
+                  "netns": netns, "veths": veths})
+print(json.dumps(found))
+"""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A Ready pod sandbox on a node: its ID (the CNI_CONTAINERID of its ADD), pod, IP and veths."""
+
+    id: str
+    pod: str  # namespace/name
+    uid: str
+    ip: str
+    netns: str  # "" for a host-network pod
+    veths: dict[str, int | None]  # ifname inside -> the peer's ifindex on the node
+
+    @property
+    def host_ifindexes(self) -> set[int]:
+        return {i for i in self.veths.values() if i is not None}
+
+
+def sandboxes(node: str) -> dict[str, Sandbox]:
+    """Ready pod sandboxes on ``node``, by ID (crictl: the runtime's view, not the API server's)."""
     out = {}
-    for line in node_sh(node, script, check=False).splitlines():
-        name, _, cid = line.partition(" ")
-        if name[:1].isdigit() and name.count(".") == 3:
-            out[name] = cid.strip()
+    for d in json.loads(node_run(node, "python3", "-c", _SANDBOXES)):
+        out[d["id"]] = Sandbox(d["id"], d["pod"], d["uid"], d["ip"], d["netns"], dict(d["veths"]))
     return out
 
 
-def our_veths(node: str) -> dict[str, str]:
-    """Host-side veths of our plugin on ``node``: name -> container ID (from the alias the plugin sets)."""
+@dataclass(frozen=True)
+class Veth:
+    ifindex: int
+    name: str
+    master: str  # the bridge it is attached to, or ""
+    peer_on_host: bool  # both ends on the node: a pair never moved into a pod (a half-done ADD)
+
+
+def host_veths(node: str) -> dict[int, Veth]:
+    """Every veth in the node's own network namespace, by ifindex."""
     out = {}
-    for link in json.loads(node_sh(node, "ip -j -d link show type veth") or "[]"):
-        alias = link.get("ifalias") or ""
-        parts = alias.split("/")
-        if len(parts) == 4 and parts[0] == "kubelab-cni":
-            out[link["ifname"]] = parts[2]
+    for link in json.loads(node_sh(node, "ip -j link show type veth") or "[]"):
+        on_host = "link_netnsid" not in link and bool(link.get("link"))
+        out[link["ifindex"]] = Veth(link["ifindex"], link["ifname"], link.get("master", ""), on_host)
     return out
+
+
+def netns_links(node: str, netns: str) -> list[str]:
+    """The interfaces inside a network namespace (by path), other than lo."""
+    links = json.loads(node_sh(node, f"nsenter --net={netns} ip -j link show", check=False) or "[]")
+    return sorted(link["ifname"] for link in links if link["ifname"] != "lo")
+
+
+def host_peer(node: str, netns: str, ifname: str = "eth0") -> str | None:
+    """The name on the node of the veth whose peer is ``ifname`` in the namespace ``netns`` (a path)."""
+    links = json.loads(node_sh(node, f"nsenter --net={netns} ip -j link show {ifname}", check=False) or "[]")
+    index = links[0].get("link_index") if links else None
+    veth = host_veths(node).get(index) if isinstance(index, int) else None
+    return veth.name if veth else None
+
+
+def leaks(node: str, conf: dict[str, Any]) -> dict[str, str]:
+    """What of the network on ``node`` belongs to no Ready pod sandbox: key -> what it is.
+
+    Reservations whose container ID is no live sandbox's; veths on the configured bridge whose
+    peer is in no live sandbox; veth pairs with both ends on the node.
+    """
+    live = sandboxes(node)
+    mine = {i for sb in live.values() for i in sb.host_ifindexes}
+    found = {}
+    for address, (cid, ifname) in read_store(node, store_dir(conf)).entries.items():
+        if cid not in live:
+            found[f"ip {address}"] = f"{address} is reserved for {cid[:16]}.. {ifname}, no live pod sandbox on {node}"
+    for veth in host_veths(node).values():
+        if veth.master == conf.get("bridge") and veth.ifindex not in mine:
+            found[f"veth {veth.name}"] = f"veth {veth.name} on {veth.master} has its peer in no live pod sandbox"
+        elif veth.peer_on_host:
+            found[f"veth {veth.name}"] = f"veth {veth.name} has both ends on the node (never moved into a pod)"
+    return found
 
 
 def routes(node: str) -> list[str]:
@@ -202,13 +353,14 @@ class Call:
         return doc
 
 
-def by_hand_network(node: str) -> dict[str, Any]:
+def by_hand_network(
+    node: str, network: str = BY_HAND_NETWORK, bridge: str = BY_HAND_BRIDGE, subnet: str = BY_HAND_SUBNET
+) -> dict[str, Any]:
     """The node's own plugin configuration (the conflist's first plugin, as a runtime derives it),
     on a network of its own."""
-    doc = json.loads(node_sh(node, f"cat {CONFLIST}"))
-    conf = dict(doc["plugins"][0])
-    conf.update(cniVersion=BY_HAND_VERSION, name=BY_HAND_NETWORK, bridge=BY_HAND_BRIDGE, ipMasq=False)
-    conf["ipam"] = {**conf["ipam"], "ranges": [[{"subnet": BY_HAND_SUBNET}]]}
+    conf = plugin_conf(node)
+    conf.update(cniVersion=BY_HAND_VERSION, name=network, bridge=bridge, ipMasq=False)
+    conf["ipam"] = {**conf["ipam"], "ranges": [[{"subnet": subnet}]]}
     return conf
 
 
@@ -234,18 +386,39 @@ def plugin_call(
     return Call(command, proc.returncode, proc.stdout, proc.stderr)
 
 
-def by_hand_leftovers(node: str, container_id: str) -> list[str]:
-    """What of one by-hand attachment is still on the node: reservations, veths."""
-    left = []
-    store = f"/var/lib/cni/networks/{BY_HAND_NETWORK}"
-    held = node_sh(node, f"grep -l {container_id} {store}/* 2>/dev/null", check=False).split()
-    left += [f"reservation {path}" for path in held]
-    for link in json.loads(node_sh(node, "ip -j -d link show type veth") or "[]"):
-        if container_id in (link.get("ifalias") or ""):
-            left.append(f"veth {link['ifname']} ({link['ifalias']})")
-    return left
+@dataclass(frozen=True)
+class Attachments:
+    """What a by-hand network holds on the node: its store, the veths on its bridge, the namespaces' links."""
+
+    store: dict[str, tuple[str, str]]  # address -> (container ID, ifname)
+    bridge_ports: list[str]  # host veths attached to the network's bridge
+    inside: dict[str, list[str]]  # netns path -> its interfaces other than lo
+
+    def of(self, container_id: str) -> list[str]:
+        """The reservations of one container, as text."""
+        return [f"reservation {a} ({cid}, {ifn})" for a, (cid, ifn) in self.store.items() if cid == container_id]
+
+    def differences(self, other: Attachments) -> list[str]:
+        """What ``other`` (later) has that this one has not, and what it lost."""
+        out = [f"reservation {a} {other.store[a]}" for a in sorted(set(other.store) - set(self.store))]
+        out += [f"reservation {a} gone" for a in sorted(set(self.store) - set(other.store))]
+        out += [f"veth {v} on the bridge" for v in sorted(set(other.bridge_ports) - set(self.bridge_ports))]
+        out += [f"veth {v} gone from the bridge" for v in sorted(set(self.bridge_ports) - set(other.bridge_ports))]
+        for ns, links in other.inside.items():
+            before = self.inside.get(ns, [])
+            out += [f"{link} in {ns}" for link in links if link not in before]
+        return out
 
 
-def remove_by_hand_network(node: str, netns: str) -> None:
-    node_sh(node, f"ip netns del {netns} 2>/dev/null; ip link del {BY_HAND_BRIDGE} 2>/dev/null; "
-                  f"rm -rf /var/lib/cni/networks/{BY_HAND_NETWORK}", check=False)  # fmt: skip
+def attachments(node: str, conf: dict[str, Any], netns: list[str]) -> Attachments:
+    store = read_store(node, store_dir(conf)).entries
+    ports = sorted(v.name for v in host_veths(node).values() if v.master == conf["bridge"])
+    return Attachments(store, ports, {ns: netns_links(node, ns) for ns in netns})
+
+
+def remove_by_hand_network(node: str, conf: dict[str, Any], netns: list[str]) -> None:
+    """A by-hand network's namespaces (by name), the host veths on its bridge, the bridge, its store."""
+    bridge = conf["bridge"]
+    script = "".join(f"ip netns del {ns} 2>/dev/null; " for ns in netns)
+    script += "".join(f"ip link del {v.name} 2>/dev/null; " for v in host_veths(node).values() if v.master == bridge)
+    node_sh(node, f"{script}ip link del {bridge} 2>/dev/null; rm -rf {store_dir(conf)}", check=False)

@@ -1,4 +1,4 @@
-"""Checkpoint 6 (book 5.3): the result document ADD prints, and the error document of a bad call."""
+"""Checkpoint 7 (book 5.3): the result document ADD prints, and the error document of a bad call."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import json
 from kubelab_labkit.nodes import node_sh
 from kubelab_labkit.outputs import capture
 
-from .cnilab import BY_HAND_SUBNET, by_hand_leftovers, plugin_call
+from .cnilab import BY_HAND_SUBNET, attachments, plugin_call
 from .conftest import ByHand
 
 
-def test_06_the_result_and_error_documents(by_hand: ByHand) -> None:
+def test_07_the_result_and_error_documents(by_hand: ByHand) -> None:
     """ADD's result names the host and container interfaces (the container's with its sandbox and real
     MAC), the address (in the range, on that interface, with the gateway) and the default route,
     in the configuration's cniVersion; a configuration of an unknown cniVersion, a missing CNI_NETNS and
@@ -20,7 +20,9 @@ def test_06_the_result_and_error_documents(by_hand: ByHand) -> None:
 
     Hint (5.3): result = {cniVersion, interfaces: [{name, mac, sandbox?}], ips: [{address, gateway,
     interface: <index into interfaces>}], routes, dns}; errors are {cniVersion, code, msg, details} on stdout
-    with a non-zero exit: 1 incompatible version, 4 invalid environment variables, 6 decoding failure.
+    with a non-zero exit: 1 incompatible version, 4 invalid environment variables, 6 decoding failure,
+    7 invalid configuration; refused means nothing reserved, no veth on the bridge, no interface in the
+    namespace (check before you allocate: the starter's dispatch and check_conf in student_cni/plugin.py).
     """
     node, conf, cid, netns = by_hand.node, by_hand.conf, by_hand.container_id, by_hand.netns
     added = plugin_call(node, "ADD", conf, cid, netns)
@@ -46,12 +48,14 @@ def test_06_the_result_and_error_documents(by_hand: ByHand) -> None:
     )
 
     other = f"{cid}-bad"
+    before = attachments(node, conf, [netns])
     unknown = plugin_call(node, "ADD", {**conf, "cniVersion": "9.9.9"}, other, netns).error()
     assert unknown["code"] == 1, unknown
     no_netns = plugin_call(node, "ADD", conf, other, "", "eth1").error()
     assert no_netns["code"] == 4, no_netns
     malformed = plugin_call(node, "ADD", {**conf, "ipam": "not an object"}, other, netns, "eth1")
     assert malformed.error()["code"] in (6, 7), malformed.document
-    assert by_hand_leftovers(node, other) == [], "a refused ADD left something behind"
+    left = before.differences(attachments(node, conf, [netns]))
+    assert not left, f"a refused ADD left something behind (or took something away): {left}"
     refusals = (("cniVersion 9.9.9", unknown), ("no CNI_NETNS", no_netns), ("ipam a string", malformed.document))
     capture("cni/result", "\n".join([added.stdout.strip(), *(f"{what}: {json.dumps(doc)}" for what, doc in refusals)]))

@@ -1,4 +1,4 @@
-"""Checkpoints 9 to 12 (book 5.3): pods reach each other on one node and across nodes, Services and DNS work."""
+"""Checkpoints 10 to 13 (book 5.3): pods reach each other on one node and across nodes, Services and DNS work."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from kubelab_cluster.kind.kubectl import Kubectl
 from .cnilab import exec_in, fetch_code
 
 
-def test_09_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_10_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """web-0b reaches web-0 (same node, through the bridge) by its pod IP.
 
     Hint (5.3): both veths must be attached to the bridge and up; `docker exec NODE ip -d link show master
@@ -20,7 +20,7 @@ def test_09_pod_to_pod_same_node(kubectl: Kubectl, servers: dict[str, dict[str, 
     assert out.split()[0] == "web-0", out
 
 
-def test_10_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_11_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """web-1 (second worker) reaches web-0 (first worker) by its pod IP.
 
     Hint (5.3): the pod's default route must point at the bridge's gateway address (the result's `routes`,
@@ -32,7 +32,7 @@ def test_10_pod_to_pod_across_nodes(kubectl: Kubectl, servers: dict[str, dict[st
     assert out.split()[0] == "web-0", out
 
 
-def test_11_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_12_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """The ClusterIP Service `web` (backend web-0) answers from another node and from the backend's node.
 
     Hint (5.3): kube-proxy's DNAT must see bridged traffic: net.bridge.bridge-nf-call-iptables=1 on the node
@@ -45,12 +45,12 @@ def test_11_service_through_kube_proxy(kubectl: Kubectl, servers: dict[str, dict
         assert out.split()[0] == "web-0", (client, out)
 
 
-def test_12_dns(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
+def test_13_dns(kubectl: Kubectl, servers: dict[str, dict[str, Any]]) -> None:
     """CoreDNS (on the control plane, on our network) resolves kubernetes.default.svc.cluster.local.
 
     Hint (5.3): `kubectl -n kube-system logs deploy/coredns`; the DNS Service's backends must be reachable
     across nodes (`kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns`, and
-    checkpoints 10 and 11 for the routes and kube-proxy).
+    checkpoints 11 and 12 for the routes and kube-proxy).
     """
     expected = kubectl.json("get", "service", "kubernetes")["spec"]["clusterIP"]
     out = exec_in(

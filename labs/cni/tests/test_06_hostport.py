@@ -1,4 +1,4 @@
-"""Checkpoint 13 (book 5.4): a hostPort works through the reference portmap plugin chained after ours."""
+"""Checkpoint 14 (book 5.4): a hostPort works through the reference portmap plugin chained after ours."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .cnilab import NS, SERVER, exec_in, fetch_code
 HOST_PORT = 18080
 
 
-def test_13_host_port(
+def test_14_host_port(
     kubectl: Kubectl,
     servers: dict[str, dict[str, Any]],
     workers: list[str],

@@ -1,4 +1,4 @@
-"""Checkpoint 15 (book 5.2, 5.6): restarting the node agent changes nothing, and pods keep working."""
+"""Checkpoint 17 (book 5.2, 5.6): restarting the node agent changes nothing, and pods keep working."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _node_state(node: str) -> dict[str, Any]:
     }
 
 
-def test_15_agent_restart_changes_nothing(
+def test_17_agent_restart_changes_nothing(
     kubectl: Kubectl, servers: dict[str, dict[str, Any]], cluster_nodes: dict[str, Node]
 ) -> None:
     """Delete every agent pod; the new ones leave conflist, plugin files and routes byte for byte as
