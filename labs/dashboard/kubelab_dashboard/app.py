@@ -13,7 +13,6 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -120,5 +119,5 @@ def create_app(classes: Classes, store: Store, labs: dict[str, int]) -> FastAPI:
             headers={"Content-Disposition": f'attachment; filename="{room.name}.csv"'},
         )
 
-    app.mount("/static", StaticFiles(directory=str(Path(str(STATIC)))), name="static")
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     return app
